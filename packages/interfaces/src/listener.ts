@@ -1,0 +1,46 @@
+import type { SocketAddress } from './address.js';
+import type { Channel, ChannelHandler, ChannelOptions } from './channel.js';
+
+/**
+ * Where and how to listen (LIFE-1).
+ *
+ * @since 0.1.0
+ */
+export interface ListenOptions extends ChannelOptions {
+  /** A numeric IPv4 or IPv6 address to bind. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Port to bind; 0 picks a free one, see {@link Listener.address}. */
+  readonly port: number;
+  /** Length of the accept queue. Default 511, as in `node:net`. */
+  readonly backlog?: number;
+  /** Sets `SO_REUSEPORT` so several loops (threads) can share the port. Default `false`. */
+  readonly reusePort?: boolean;
+  /** For an IPv6 host, accept IPv6 only (`IPV6_V6ONLY`). Default `false`. */
+  readonly ipv6Only?: boolean;
+}
+
+/**
+ * Called once per accepted connection (LIFE-2). Return a handler to install it, or call
+ * {@link Channel.setHandler} later; reads start only once a handler is set.
+ *
+ * @since 0.1.0
+ */
+export type AcceptCallback = (channel: Channel) => ChannelHandler | undefined;
+
+/**
+ * An accepting socket (LIFE-1, LIFE-11).
+ *
+ * @since 0.1.0
+ */
+export interface Listener {
+  /** The bound address; the real port when 0 was asked for. */
+  readonly address: SocketAddress;
+  /** Whether {@link Listener.close} was called. */
+  readonly closed: boolean;
+  /**
+   * Stops accepting (LIFE-11). Channels already accepted stay open. Idempotent.
+   *
+   * @returns resolves once the socket is closed
+   */
+  close(): Promise<void>;
+}

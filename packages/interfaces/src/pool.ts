@@ -1,0 +1,86 @@
+import type { SizeClassConfig } from './size-class.js';
+import type { Unsubscribe } from './subscription.js';
+
+/**
+ * A snapshot of one size class (POOL-5, PRESS-5).
+ *
+ * @since 0.1.0
+ */
+export interface SizeClassStatistics {
+  /** Bytes per buffer. */
+  readonly size: number;
+  /** Buffers in the class. */
+  readonly count: number;
+  /** Buffers free for the kernel or backend to fill. */
+  readonly available: number;
+  /** Buffers held by the application as leases, or held for a paused channel (READ-2). */
+  readonly leased: number;
+  /** Times the class ran out of buffers (PRESS-5). */
+  readonly pressureEvents: number;
+  /** Whether the class is exhausted now (PRESS-4). */
+  readonly underPressure: boolean;
+}
+
+/**
+ * A snapshot of the whole pool (POOL-5).
+ *
+ * @since 0.1.0
+ */
+export interface PoolStatistics {
+  /** One entry per size class, smallest first. */
+  readonly classes: readonly SizeClassStatistics[];
+  /** Leases delivered and not yet released, across all classes. */
+  readonly leasesOut: number;
+  /** Bytes received into leases not yet released. */
+  readonly bytesLeased: number;
+  /** Total memory of the pool in bytes; fixed for the loop's life (POOL-6). */
+  readonly capacityBytes: number;
+  /** Sum of the classes' {@link SizeClassStatistics.pressureEvents}. */
+  readonly pressureEvents: number;
+}
+
+/**
+ * A change of a size class into or out of pressure (PRESS-4). Delivered on the loop's thread,
+ * once per transition, in the order the transitions happened.
+ *
+ * @since 0.1.0
+ */
+export interface PoolPressureEvent {
+  /** Buffer size of the class that changed. */
+  readonly sizeClass: number;
+  /** `true` when the class just ran out of buffers, `false` when buffers came back. */
+  readonly underPressure: boolean;
+}
+
+/**
+ * The loop-owned receive memory (spec §3 and §7). Read-only from the application's side:
+ * memory enters it at loop creation and comes back through {@link Lease.release}.
+ *
+ * @since 0.1.0
+ */
+export interface BufferPool {
+  /** The size classes, smallest first, as configured (POOL-2). */
+  readonly sizeClasses: readonly SizeClassConfig[];
+
+  /** Whether any size class is exhausted now (PRESS-4). */
+  readonly underPressure: boolean;
+
+  /**
+   * The class a preferred read size maps to (POOL-3).
+   *
+   * @param preferredSize - bytes, as a sizer returns them
+   * @returns the buffer size of the chosen class
+   */
+  sizeClassFor(preferredSize: number): number;
+
+  /** A consistent snapshot of the pool's counters (POOL-5). */
+  stats(): PoolStatistics;
+
+  /**
+   * Calls `listener` on each pressure transition of any class (PRESS-4).
+   *
+   * @param listener - called on the loop's thread, never synchronously from this call
+   * @returns a function that stops the subscription
+   */
+  onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe;
+}

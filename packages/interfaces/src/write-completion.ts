@@ -1,0 +1,25 @@
+import type { IoleaseError } from './errors.js';
+
+/**
+ * What a channel accepts for one write (WRITE-1): one byte array, or several written back to
+ * back as one write with one completion.
+ *
+ * @since 0.1.0
+ */
+export type WriteData = Uint8Array | readonly Uint8Array[];
+
+/**
+ * The WriteCompletion of one write (spec §8): called exactly once (WRITE-3), in submission order
+ * per channel (WRITE-4), on the loop's thread and never from inside {@link Channel.write}.
+ *
+ * On success, `error` is `undefined`, `bytesWritten` is the write's whole length, and the memory
+ * is free to reuse or mutate (WRITE-7). On failure, `error` says why (`ERR_IOLEASE_CHANNEL_CLOSED`,
+ * `ERR_IOLEASE_WRITE_AFTER_END`, or a system error such as `ECONNRESET`) and `bytesWritten`
+ * counts what the kernel had accepted before it. Either way the backend no longer references the
+ * memory.
+ *
+ * @param error - `undefined` on success
+ * @param bytesWritten - bytes handed to the kernel for this write
+ * @since 0.1.0
+ */
+export type WriteCompletionCallback = (error: IoleaseError | undefined, bytesWritten: number) => void;
