@@ -1,0 +1,339 @@
+// The only file that knows about Node: wraps Engine as a JavaScript class, shares the batch,
+// the release queue, the counters and the pool memory as ArrayBuffers, and watches the ring's
+// eventfd with a libuv poll handle so completions are pumped from Node's own event loop.
+// node-addon-api is third-party code; keep our warning flags for our own code only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#include <napi.h>
+#pragma GCC diagnostic pop
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "engine.h"
+
+namespace iolease {
+namespace {
+
+// Records per batch: enough that a busy drain crosses into JavaScript rarely, small enough to
+// stay in cache (64 KiB).
+constexpr uint32_t kBatchCapacity = 4096;
+
+const char* ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name != nullptr ? name : "EUNKNOWN";
+}
+
+Napi::Error SystemError(Napi::Env env, int negative_errno, const std::string& call) {
+  const int err = -negative_errno;
+  Napi::Error e = Napi::Error::New(env, call + " " + ErrnoName(err) + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, negative_errno));
+  e.Set("code", Napi::String::New(env, ErrnoName(err)));
+  e.Set("syscall", Napi::String::New(env, call));
+  return e;
+}
+
+class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeLoop",
+                       {
+                           InstanceMethod<&NativeLoop::Listen>("listen"),
+                           InstanceMethod<&NativeLoop::ArmAccept>("armAccept"),
+                           InstanceMethod<&NativeLoop::Connect>("connect"),
+                           InstanceMethod<&NativeLoop::ArmRecv>("armRecv"),
+                           InstanceMethod<&NativeLoop::CancelRecv>("cancelRecv"),
+                           InstanceMethod<&NativeLoop::Send>("send"),
+                           InstanceMethod<&NativeLoop::SendVector>("sendVector"),
+                           InstanceMethod<&NativeLoop::Shutdown>("shutdown"),
+                           InstanceMethod<&NativeLoop::Close>("close"),
+                           InstanceMethod<&NativeLoop::FreeSlot>("freeSlot"),
+                           InstanceMethod<&NativeLoop::SetNoDelay>("setNoDelay"),
+                           InstanceMethod<&NativeLoop::SetKeepAlive>("setKeepAlive"),
+                           InstanceMethod<&NativeLoop::Address>("address"),
+                           InstanceMethod<&NativeLoop::Pump>("pump"),
+                           InstanceMethod<&NativeLoop::Ref>("ref"),
+                           InstanceMethod<&NativeLoop::Unref>("unref"),
+                           InstanceMethod<&NativeLoop::Features>("features"),
+                           InstanceMethod<&NativeLoop::Destroy>("destroy"),
+                       });
+  }
+
+  // new NativeLoop({ sqEntries, cqEntries, classes: [{ size, count }], onBatch })
+  explicit NativeLoop(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeLoop>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object options = info[0].As<Napi::Object>();
+    EngineOptions eo;
+    eo.ring.sq_entries = options.Get("sqEntries").As<Napi::Number>().Uint32Value();
+    eo.ring.cq_entries = options.Get("cqEntries").As<Napi::Number>().Uint32Value();
+    Napi::Array classes = options.Get("classes").As<Napi::Array>();
+    for (uint32_t i = 0; i < classes.Length(); i++) {
+      Napi::Object c = classes.Get(i).As<Napi::Object>();
+      eo.classes.push_back({c.Get("size").As<Napi::Number>().Uint32Value(),
+                            c.Get("count").As<Napi::Number>().Uint32Value()});
+    }
+    on_batch_ = Napi::Persistent(options.Get("onBatch").As<Napi::Function>());
+
+    std::string failed_call;
+    int ret = engine_.Init(eo, &failed_call);
+    if (ret < 0) {
+      engine_.Destroy();
+      throw SystemError(env, ret, failed_call);
+    }
+
+    // Shared memory is JavaScript-owned (V8 backing stores never move); the references below
+    // keep it alive as long as the engine may write to it.
+    Napi::ArrayBuffer batch = Napi::ArrayBuffer::New(env, kBatchCapacity * kRecordWords * sizeof(int32_t));
+    Napi::ArrayBuffer returns = Napi::ArrayBuffer::New(env, (engine_.total_buffers() + 1) * sizeof(int32_t));
+    Napi::ArrayBuffer counters = Napi::ArrayBuffer::New(env, kCounterCount * sizeof(double));
+    SharedMemory shared;
+    shared.batch = static_cast<int32_t*>(batch.Data());
+    shared.batch_capacity = kBatchCapacity;
+    shared.returns = static_cast<int32_t*>(returns.Data());
+    shared.counters = static_cast<double*>(counters.Data());
+    memset(shared.returns, 0, returns.ByteLength());
+    memset(shared.counters, 0, counters.ByteLength());
+    engine_.SetShared(shared);
+    shared_refs_.push_back(Napi::Persistent(batch.As<Napi::Object>()));
+    shared_refs_.push_back(Napi::Persistent(returns.As<Napi::Object>()));
+    shared_refs_.push_back(Napi::Persistent(counters.As<Napi::Object>()));
+
+    // Pool memory: one external ArrayBuffer per size class, created once. Leases are views into
+    // it; its finalizer frees it after the loop is gone and the last view is collected.
+    Napi::Array pools = Napi::Array::New(env, engine_.class_count());
+    for (uint32_t i = 0; i < engine_.class_count(); i++) {
+      BufferRing& br = engine_.buffer_ring(i);
+      const size_t size = br.data_size();
+      uint8_t* data = br.TakeData();
+      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
+          env, data, size, [size](Napi::Env, void* p) { BufferRing::FreeData(static_cast<uint8_t*>(p), size); });
+      pools.Set(i, ab);
+      shared_refs_.push_back(Napi::Persistent(ab.As<Napi::Object>()));
+    }
+
+    Napi::Object self = info.This().As<Napi::Object>();
+    self.Set("batch", Napi::Int32Array::New(env, kBatchCapacity * kRecordWords, batch, 0));
+    self.Set("returns", Napi::Int32Array::New(env, engine_.total_buffers() + 1, returns, 0));
+    self.Set("counters", Napi::Float64Array::New(env, kCounterCount, counters, 0));
+    self.Set("pools", pools);
+
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    uv_poll_init(loop, poll_, engine_.eventfd());
+    poll_->data = this;
+    uv_poll_start(poll_, UV_READABLE, &NativeLoop::OnPoll);
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));  // JavaScript refs it while it has sockets
+    context_ = std::make_unique<Napi::AsyncContext>(env, "iolease:uring");
+    napi_add_env_cleanup_hook(env, &NativeLoop::OnEnvCleanup, this);
+    cleanup_hook_ = true;
+  }
+
+  ~NativeLoop() override { Teardown(); }
+
+ private:
+  static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<NativeLoop*>(handle->data);
+    if (self == nullptr || status < 0) return;
+    uint64_t value;
+    // Clears the eventfd; the pump then drains every completion (see Engine::Pump).
+    while (read(self->engine_.eventfd(), &value, sizeof(value)) < 0 && errno == EINTR) {
+    }
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    self->RunPump(env, true);
+  }
+
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<NativeLoop*>(arg);
+    self->cleanup_hook_ = false;
+    self->Teardown();
+  }
+
+  void RunPump(Napi::Env env, bool woken) {
+    int ret = 0;
+    try {
+      ret = engine_.Pump(woken, [&](uint32_t n) {
+        on_batch_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *context_);
+      });
+    } catch (const Napi::Error& e) {
+      // The JavaScript side catches application errors itself (LOOP-5); anything arriving here
+      // is a defect of the loop. Report it as Node reports any uncaught exception.
+      napi_fatal_exception(env, e.Value());
+      return;
+    }
+    if (ret < 0) napi_fatal_exception(env, SystemError(env, ret, "io_uring_enter").Value());
+  }
+
+  void Teardown() {
+    if (torn_down_) return;
+    torn_down_ = true;
+    engine_.Destroy();
+    if (poll_ != nullptr) {
+      poll_->data = nullptr;
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    if (cleanup_hook_) {
+      napi_remove_env_cleanup_hook(Env(), &NativeLoop::OnEnvCleanup, this);
+      cleanup_hook_ = false;
+    }
+  }
+
+  bool Alive(const Napi::CallbackInfo& info) {
+    if (!torn_down_) return true;
+    throw Napi::Error::New(info.Env(), "the native loop is destroyed");
+  }
+
+  static uint32_t U32(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Uint32Value(); }
+  static int32_t I32(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+  Napi::Value Int(const Napi::CallbackInfo& info, int v) { return Napi::Number::New(info.Env(), v); }
+
+  // listen(family, ip, port, backlog, reusePort, ipv6Only, noDelay) -> slot; throws a system error
+  Napi::Value Listen(const Napi::CallbackInfo& info) {
+    Alive(info);
+    const char* call = "listen";
+    int ret = engine_.Listen(I32(info, 0), info[1].As<Napi::String>().Utf8Value(), I32(info, 2), I32(info, 3),
+                             info[4].ToBoolean(), info[5].ToBoolean(), info[6].ToBoolean(), &call);
+    if (ret < 0) throw SystemError(info.Env(), ret, call);
+    return Int(info, ret);
+  }
+  Napi::Value ArmAccept(const Napi::CallbackInfo& info) { return Int(info, Alive(info) ? engine_.ArmAccept(U32(info, 0)) : 0); }
+  // connect(family, ip, port, noDelay) -> slot or -errno
+  Napi::Value Connect(const Napi::CallbackInfo& info) {
+    Alive(info);
+    return Int(info, engine_.Connect(I32(info, 0), info[1].As<Napi::String>().Utf8Value(), I32(info, 2),
+                                     info[3].ToBoolean()));
+  }
+  Napi::Value ArmRecv(const Napi::CallbackInfo& info) {
+    Alive(info);
+    return Int(info, engine_.ArmRecv(U32(info, 0), static_cast<uint16_t>(U32(info, 1))));
+  }
+  Napi::Value CancelRecv(const Napi::CallbackInfo& info) { return Int(info, Alive(info) ? engine_.CancelRecv(U32(info, 0)) : 0); }
+
+  // send(slot, Uint8Array) -> 0 or -errno. The caller keeps the array alive until completion.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Alive(info);
+    Napi::TypedArray a = info[1].As<Napi::TypedArray>();
+    const uint8_t* data = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+    return Int(info, engine_.Send(U32(info, 0), data, static_cast<uint32_t>(a.ByteLength())));
+  }
+
+  // sendVector(slot, Uint8Array[]) -> 0 or -errno; at most kMaxIov arrays.
+  Napi::Value SendVector(const Napi::CallbackInfo& info) {
+    Alive(info);
+    Napi::Array list = info[1].As<Napi::Array>();
+    const uint32_t n = list.Length();
+    if (n == 0 || n > kMaxIov) return Int(info, -EINVAL);
+    iovec iov[kMaxIov];
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::TypedArray a = list.Get(i).As<Napi::TypedArray>();
+      iov[i].iov_base = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+      iov[i].iov_len = a.ByteLength();
+    }
+    return Int(info, engine_.SendVector(U32(info, 0), iov, n));
+  }
+
+  Napi::Value Shutdown(const Napi::CallbackInfo& info) { return Int(info, Alive(info) ? engine_.Shutdown(U32(info, 0)) : 0); }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Alive(info);
+    return Int(info, engine_.Close(U32(info, 0), info[1].ToBoolean()));
+  }
+  Napi::Value FreeSlot(const Napi::CallbackInfo& info) {
+    if (!torn_down_) engine_.FreeSlot(U32(info, 0));
+    return info.Env().Undefined();
+  }
+  Napi::Value SetNoDelay(const Napi::CallbackInfo& info) {
+    Alive(info);
+    Socket* s = engine_.sockets().Get(U32(info, 0));
+    return Int(info, s == nullptr || s->fd < 0 ? -EBADF : iolease::SetNoDelay(s->fd, info[1].ToBoolean()));
+  }
+  Napi::Value SetKeepAlive(const Napi::CallbackInfo& info) {
+    Alive(info);
+    Socket* s = engine_.sockets().Get(U32(info, 0));
+    return Int(info, s == nullptr || s->fd < 0 ? -EBADF : iolease::SetKeepAlive(s->fd, info[1].ToBoolean(), I32(info, 2)));
+  }
+
+  // address(slot, peer) -> [family, ip, port] or -errno
+  Napi::Value Address(const Napi::CallbackInfo& info) {
+    Alive(info);
+    Socket* s = engine_.sockets().Get(U32(info, 0));
+    iolease::Address a;
+    int ret = s == nullptr || s->fd < 0 ? -EBADF : GetAddress(s->fd, info[1].ToBoolean(), &a);
+    if (ret < 0) return Int(info, ret);
+    Napi::Array out = Napi::Array::New(info.Env(), 3);
+    out.Set(0u, a.family);
+    out.Set(1u, a.ip);
+    out.Set(2u, a.port);
+    return out;
+  }
+
+  Napi::Value Pump(const Napi::CallbackInfo& info) {
+    if (!torn_down_) RunPump(info.Env(), false);
+    return info.Env().Undefined();
+  }
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Features(const Napi::CallbackInfo& info) {
+    Alive(info);
+    Napi::Env env = info.Env();
+    const Ring& ring = engine_.ring();
+    Napi::Object f = Napi::Object::New(env);
+    f.Set("setupFlags", ring.setup_flags());
+    f.Set("features", ring.features());
+    f.Set("sqEntries", ring.sq_entries());
+    f.Set("cqEntries", ring.cq_entries());
+    f.Set("deferTaskrun", ring.defer_taskrun());
+    f.Set("sendZeroCopy", ring.SupportsOp(IORING_OP_SEND_ZC));
+    f.Set("recvSendBundle", (ring.features() & kFeatRecvSendBundle) != 0);
+    return f;
+  }
+
+  Napi::Value Destroy(const Napi::CallbackInfo& info) {
+    Teardown();
+    for (auto& ref : shared_refs_) ref.Reset();
+    shared_refs_.clear();
+    return info.Env().Undefined();
+  }
+
+  Engine engine_;
+  Napi::FunctionReference on_batch_;
+  std::unique_ptr<Napi::AsyncContext> context_;
+  std::vector<Napi::ObjectReference> shared_refs_;
+  uv_poll_t* poll_ = nullptr;
+  bool torn_down_ = false;
+  bool cleanup_hook_ = false;
+};
+
+}  // namespace
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeLoop", NativeLoop::Define(env));
+  Napi::Object kinds = Napi::Object::New(env);
+  kinds.Set("ACCEPT", static_cast<uint32_t>(OpKind::kAccept));
+  kinds.Set("RECV", static_cast<uint32_t>(OpKind::kRecv));
+  kinds.Set("SEND", static_cast<uint32_t>(OpKind::kSend));
+  kinds.Set("CONNECT", static_cast<uint32_t>(OpKind::kConnect));
+  kinds.Set("CLOSE_CANCEL", static_cast<uint32_t>(OpKind::kCloseCancel));
+  kinds.Set("CLOSE", static_cast<uint32_t>(OpKind::kClose));
+  kinds.Set("RECV_CANCEL", static_cast<uint32_t>(OpKind::kRecvCancel));
+  exports.Set("kinds", kinds);
+  exports.Set("maxIov", kMaxIov);
+  return exports;
+}
+
+}  // namespace iolease
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return iolease::InitModule(env, exports); }
+
+NODE_API_MODULE(iolease_uring, Init)

@@ -1,0 +1,70 @@
+// The loop's sockets, by slot: file descriptors, per-socket operation state the kernel reads
+// while an operation is in flight (sendmsg's iovecs, connect's address), and the plain socket
+// syscalls (listen, options, addresses).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace iolease {
+
+// Most iovecs one sendmsg carries; the JavaScript side never passes more.
+constexpr uint32_t kMaxIov = 64;
+
+struct SendMessage {
+  msghdr msg;
+  iovec iov[kMaxIov];
+};
+
+struct Socket {
+  int fd = -1;
+  bool in_use = false;
+  bool no_delay = true;  // listeners: applied to every accepted socket
+  std::unique_ptr<SendMessage> send_vector;  // allocated on a channel's first vectored write
+  std::unique_ptr<sockaddr_storage> connect_address;  // kept until connect completes
+};
+
+struct Address {
+  int family = 0;  // 4 or 6
+  std::string ip;
+  int port = 0;
+};
+
+class SocketTable {
+ public:
+  ~SocketTable() { CloseAll(); }
+
+  // A slot for `fd`; the table owns the fd from here until it is closed.
+  uint32_t Add(int fd);
+  Socket* Get(uint32_t slot);
+  // Forgets a slot whose fd is closed; closes the fd first if it is not.
+  void Free(uint32_t slot);
+  void CloseAll();
+  uint32_t open_count() const { return open_count_; }
+
+ private:
+  std::vector<Socket> sockets_;
+  std::vector<uint32_t> free_;
+  uint32_t open_count_ = 0;
+};
+
+// Parses a numeric address; returns the sockaddr length, or 0 when `ip` is not an address of
+// `family` (4 or 6).
+socklen_t ParseAddress(int family, const std::string& ip, int port, sockaddr_storage* out);
+
+// socket + SO_REUSEADDR (+ SO_REUSEPORT, IPV6_V6ONLY) + bind + listen. Returns the fd, or
+// -errno with `failed_call` set.
+int ListenSocket(const sockaddr_storage& addr, socklen_t len, int backlog, bool reuse_port, bool ipv6_only,
+                 const char** failed_call);
+int SetNoDelay(int fd, bool on);
+int SetKeepAlive(int fd, bool on, int idle_seconds);
+int SetLingerZero(int fd);
+int GetAddress(int fd, bool peer, Address* out);
+
+}  // namespace iolease
