@@ -1,0 +1,575 @@
+import {
+  type Channel,
+  type ChannelHandler,
+  type ChannelState,
+  ErrorCode,
+  IoleaseError,
+  type RecvByteBufferSizer,
+  type SocketAddress,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateWaterMarks,
+  type WaterMarks,
+  type WriteCompletionCallback,
+  type WriteData,
+} from '@iolease/interfaces';
+import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE } from './completion.js';
+import { channelClosedError, reportUncaught, systemError, writeAfterEndError } from './errors.js';
+import { UringLease } from './lease.js';
+import type { UringEventLoop } from './loop.js';
+import type { PoolWaiter } from './pool.js';
+import { type PendingWrite, WriteQueue, writeLength } from './write-queue.js';
+
+const ENOBUFS = 105;
+const ECANCELED = 125;
+
+/** Where the channel's single receive is (at most one is ever armed, so bytes keep their order). */
+enum Recv {
+  Idle = 0,
+  Armed = 1,
+  Cancelling = 2,
+}
+
+export interface ChannelInit {
+  readonly sizer: RecvByteBufferSizer;
+  readonly autoRead: boolean;
+  readonly waterMarks: WaterMarks;
+}
+
+/**
+ * One TCP connection on the io_uring loop.
+ *
+ * Reads: one multishot receive at a time, on the size class the sizer maps to (SIZER-1);
+ * ENOBUFS parks the channel with the pool until buffers return (PRESS-1..3).
+ * Writes: one send in flight, built from the queue's front, so bytes and completions keep
+ * their order (WRITE-4, WRITE-5).
+ * Close: cancel every operation and close the socket in one linked submission; onClose once
+ * every operation has completed (LIFE-7, LIFE-12).
+ */
+export class UringChannel implements Channel, PoolWaiter {
+  readonly id: number;
+  readonly sizer: RecvByteBufferSizer;
+  readonly #loop: UringEventLoop;
+  readonly #slot: number;
+  #handler: ChannelHandler | undefined;
+  #state: ChannelState = 'open';
+  #connecting: boolean;
+
+  // Reading
+  #autoRead: boolean;
+  #readRequested = false;
+  #recv = Recv.Idle;
+  #recvClass = -1;
+  #recvCancels = 0;
+  #waitingClass = -1;
+  #eof = false;
+  #inputEnded = false;
+  readonly #held: UringLease[] = [];
+  #heldDeliveryScheduled = false;
+
+  // Writing
+  readonly #writes = new WriteQueue();
+  #sendInFlight = false;
+  #pendingBytes = 0;
+  #waterMarks: WaterMarks;
+  #writable = true;
+  #outputEnded = false;
+  #shutdownDone = false;
+  #settleScheduled = false;
+
+  // Closing
+  #closeOps = 0;
+  #failure: IoleaseError | undefined;
+  #finalized = false;
+
+  #localAddress: SocketAddress | undefined;
+  #remoteAddress: SocketAddress | undefined;
+
+  constructor(loop: UringEventLoop, slot: number, id: number, init: ChannelInit, connecting: boolean) {
+    this.#loop = loop;
+    this.#slot = slot;
+    this.id = id;
+    this.sizer = init.sizer;
+    this.#autoRead = init.autoRead;
+    this.#waterMarks = init.waterMarks;
+    this.#connecting = connecting;
+  }
+
+  get state(): ChannelState {
+    return this.#state;
+  }
+  get inputEnded(): boolean {
+    return this.#inputEnded;
+  }
+  get outputEnded(): boolean {
+    return this.#outputEnded;
+  }
+  get writable(): boolean {
+    return this.#writable;
+  }
+  get pendingWriteBytes(): number {
+    return this.#pendingBytes;
+  }
+  get autoRead(): boolean {
+    return this.#autoRead;
+  }
+  get localAddress(): SocketAddress {
+    this.#localAddress ??= this.#loop.address(this.#slot, false);
+    return this.#localAddress;
+  }
+  get remoteAddress(): SocketAddress {
+    this.#remoteAddress ??= this.#loop.address(this.#slot, true);
+    return this.#remoteAddress;
+  }
+
+  setHandler(handler: ChannelHandler): void {
+    validateObject('handler', handler);
+    if (this.#state === 'closed') {
+      throw new IoleaseError(ErrorCode.INVALID_STATE, `setHandler on closed channel ${this.id}`);
+    }
+    this.#handler = handler;
+    this.#updateReading(false);
+  }
+
+  setAutoRead(autoRead: boolean): void {
+    validateBoolean('autoRead', autoRead);
+    if (this.#autoRead === autoRead) return;
+    this.#autoRead = autoRead;
+    this.#updateReading(false);
+  }
+
+  read(): void {
+    if (this.#autoRead || this.#readRequested || this.#state === 'closed') return;
+    this.#readRequested = true;
+    this.#updateReading(false);
+  }
+
+  write(data: WriteData, onComplete?: WriteCompletionCallback): boolean {
+    const length = writeLength(data);
+    if (length === undefined) {
+      throw new IoleaseError(
+        ErrorCode.INVALID_ARG_TYPE,
+        'The "data" argument must be a Uint8Array or an array of Uint8Array',
+      );
+    }
+    if (onComplete !== undefined && typeof onComplete !== 'function') {
+      throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "onComplete" argument must be a function');
+    }
+    const write: PendingWrite = { data, length, onComplete, written: 0, error: undefined };
+    if (this.#state === 'closed') write.error = channelClosedError();
+    else if (this.#outputEnded) write.error = writeAfterEndError();
+    this.#writes.push(write);
+    if (write.error === undefined) {
+      this.#pendingBytes += length;
+      if (this.#writable && this.#pendingBytes > this.#waterMarks.high) this.#setWritable(false);
+    }
+    if (this.#finalized) this.#scheduleSettle();
+    else this.#startSend(false);
+    return this.#writable;
+  }
+
+  shutdown(): void {
+    if (this.#outputEnded || this.#state === 'closed') return;
+    this.#outputEnded = true;
+    this.#startSend(false);
+  }
+
+  close(): void {
+    this.#beginClose(false, undefined);
+  }
+
+  reset(): void {
+    this.#beginClose(true, undefined);
+  }
+
+  setWaterMarks(marks: WaterMarks): void {
+    this.#waterMarks = validateWaterMarks(marks);
+    if (this.#writable && this.#pendingBytes > this.#waterMarks.high) this.#setWritable(false);
+    else if (!this.#writable && this.#pendingBytes <= this.#waterMarks.low) this.#setWritable(true);
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    validateBoolean('noDelay', noDelay);
+    if (this.#state === 'open') this.#loop.checkErrno(this.#loop.native.setNoDelay(this.#slot, noDelay), 'setsockopt');
+  }
+
+  setKeepAlive(enable: boolean, initialDelayMs = 0): void {
+    validateBoolean('enable', enable);
+    validateInteger('initialDelayMs', initialDelayMs, 0, 2 ** 31 - 1);
+    if (this.#state !== 'open') return;
+    const seconds = Math.ceil(initialDelayMs / 1000);
+    this.#loop.checkErrno(this.#loop.native.setKeepAlive(this.#slot, enable, seconds), 'setsockopt');
+  }
+
+  // ---- Called by the loop ----------------------------------------------------------------
+
+  /** The connect completed, with `error` when it failed; a failed channel closes without callbacks. */
+  onConnect(error: IoleaseError | undefined): void {
+    this.#connecting = false;
+    if (error !== undefined) {
+      this.#handler = undefined; // the caller learns of it from the rejected promise
+      this.#beginClose(false, error);
+      return;
+    }
+    if (this.#state === 'closed') {
+      this.#maybeFinalize();
+      return;
+    }
+    this.#updateReading(true);
+    this.#startSend(true);
+  }
+
+  /** One completion of this channel's multishot receive. */
+  onRecv(res: number, flags: number): void {
+    const more = (flags & CQE_F_MORE) !== 0;
+    if (!more) this.#recv = Recv.Idle;
+    if (res > 0 && (flags & CQE_F_BUFFER) !== 0) {
+      this.#deliverRead(res, flags >>> CQE_BUFFER_SHIFT);
+    } else if (res === 0) {
+      this.#eof = true;
+    } else if (res === -ENOBUFS) {
+      // Pool pressure, not an error; this may also be an EOF the kernel could not report
+      // without a buffer, which the next receive will find (PRESS-2).
+      if (this.#state === 'open' && this.#wantsReceive()) {
+        this.#waitingClass = this.#recvClass;
+        this.#loop.pool.exhausted(this.#recvClass, this);
+        return;
+      }
+    } else if (res < 0 && res !== -ECANCELED) {
+      this.#fail(systemError(res, 'recv'));
+      return;
+    }
+    if (!more) this.#afterReceiveEnded();
+  }
+
+  resumeReceive(): void {
+    this.#waitingClass = -1;
+    this.#updateReading(true);
+  }
+
+  onSend(res: number): void {
+    this.#sendInFlight = false;
+    if (res < 0) {
+      if (res !== -ECANCELED) this.#fail(systemError(res, 'send'));
+      this.#maybeFinalize();
+      return;
+    }
+    let remaining = res;
+    while (remaining > 0) {
+      const w = this.#writes.peek() as PendingWrite;
+      const take = Math.min(remaining, w.length - w.written);
+      w.written += take;
+      remaining -= take;
+      if (w.written === w.length) this.#completeHead(undefined);
+    }
+    if (this.#state === 'closed') this.#maybeFinalize();
+    else this.#startSend(true);
+  }
+
+  onCloseStep(): void {
+    this.#closeOps--;
+    this.#maybeFinalize();
+  }
+
+  /** The cancel request of a receive completed (its result does not matter: the receive's own end does). */
+  onRecvCancelled(): void {
+    this.#recvCancels--;
+    this.#maybeFinalize();
+  }
+
+  /** Close as part of a failed connect or loop teardown, with an error for pending writes. */
+  abort(error: IoleaseError | undefined): void {
+    this.#beginClose(false, error);
+  }
+
+  get finalized(): boolean {
+    return this.#finalized;
+  }
+
+  // ---- Reading ---------------------------------------------------------------------------
+
+  #wantsReceive(): boolean {
+    return (
+      this.#state === 'open' &&
+      !this.#connecting &&
+      this.#handler !== undefined &&
+      !this.#eof &&
+      (this.#autoRead || this.#readRequested)
+    );
+  }
+
+  #wantsDelivery(): boolean {
+    return this.#state === 'open' && this.#handler !== undefined && (this.#autoRead || this.#readRequested);
+  }
+
+  /**
+   * Brings the receive in line with what the channel wants (READ-1..5): deliver held data,
+   * arm, or cancel. `inLoop` says whether callbacks may run now (false inside an API call).
+   */
+  #updateReading(inLoop: boolean): void {
+    if (this.#state !== 'open' || this.#connecting) return;
+    if ((this.#held.length > 0 || this.#eofPendingDelivery()) && this.#wantsDelivery()) {
+      if (inLoop) this.#deliverHeld();
+      else this.#scheduleHeldDelivery();
+      if (this.#held.length > 0) return;
+    }
+    if (this.#wantsReceive()) {
+      if (this.#recv === Recv.Idle && this.#waitingClass < 0 && this.#held.length === 0) this.#arm();
+    } else if (this.#recv === Recv.Armed) {
+      this.#cancelReceive();
+    } else if (this.#waitingClass >= 0) {
+      this.#loop.pool.forget(this.#waitingClass, this);
+      this.#waitingClass = -1;
+    }
+  }
+
+  #arm(): void {
+    let preferred: number;
+    try {
+      preferred = this.sizer.nextReadSize();
+    } catch (cause) {
+      this.#fail(new IoleaseError(ErrorCode.INVALID_SIZER, `The sizer of channel ${this.id} threw`, { cause }));
+      return;
+    }
+    if (!Number.isSafeInteger(preferred) || preferred <= 0) {
+      this.#fail(
+        new IoleaseError(
+          ErrorCode.INVALID_SIZER,
+          `The sizer of channel ${this.id} returned ${String(preferred)}; nextReadSize() must return a positive safe integer (SIZER-3)`,
+        ),
+      );
+      return;
+    }
+    this.#recvClass = this.#loop.pool.classIndexFor(preferred);
+    this.#loop.checkErrno(this.#loop.native.armRecv(this.#slot, this.#recvClass), 'recv');
+    this.#recv = Recv.Armed;
+    this.#loop.requestPump();
+  }
+
+  #cancelReceive(): void {
+    this.#recv = Recv.Cancelling;
+    this.#loop.checkErrno(this.#loop.native.cancelRecv(this.#slot), 'recv');
+    this.#recvCancels++;
+    this.#loop.requestPump();
+  }
+
+  #deliverRead(length: number, bid: number): void {
+    const pool = this.#loop.pool;
+    const cls = this.#recvClass;
+    const view = pool.take(cls, bid, length);
+    const capacity = pool.classSize(cls);
+    const lease = new UringLease(pool, this.#loop.nextLeaseId(), this.id, cls, bid, view, capacity);
+    if (this.#state !== 'open') {
+      lease.release(); // nobody will read it: straight back to the pool
+      return;
+    }
+    try {
+      this.sizer.record(length, capacity);
+    } catch (cause) {
+      lease.release();
+      this.#fail(new IoleaseError(ErrorCode.INVALID_SIZER, `The sizer of channel ${this.id} threw`, { cause }));
+      return;
+    }
+    if (this.#held.length > 0 || !this.#wantsDelivery()) {
+      this.#held.push(lease);
+    } else {
+      this.#readRequested = false;
+      this.#callOnRead(lease);
+    }
+    if (this.#recv === Recv.Armed) {
+      // Paused meanwhile, or the sizer now maps elsewhere: end this receive; a new one follows
+      // on the right class once the kernel confirms the end (SIZER-1, READ-3).
+      if (!this.#wantsReceive()) this.#cancelReceive();
+      else if (this.#loop.pool.classIndexFor(this.#safeNextReadSize()) !== cls) this.#cancelReceive();
+    }
+  }
+
+  #safeNextReadSize(): number {
+    try {
+      const n = this.sizer.nextReadSize();
+      return Number.isSafeInteger(n) && n > 0 ? n : 1;
+    } catch {
+      return 1;
+    }
+  }
+
+  #afterReceiveEnded(): void {
+    if (this.#state === 'open') this.#updateReading(true);
+    else this.#maybeFinalize();
+  }
+
+  #eofPendingDelivery(): boolean {
+    return this.#eof && !this.#inputEnded && this.#recv === Recv.Idle;
+  }
+
+  #scheduleHeldDelivery(): void {
+    if (this.#heldDeliveryScheduled) return;
+    this.#heldDeliveryScheduled = true;
+    this.#loop.defer(() => {
+      this.#heldDeliveryScheduled = false;
+      this.#updateReading(true);
+    });
+  }
+
+  /** Delivers held data in order while delivery is wanted, then the EOF (READ-2, READ-5, READ-6). */
+  #deliverHeld(): void {
+    while (this.#held.length > 0 && this.#wantsDelivery()) {
+      const lease = this.#held.shift() as UringLease;
+      this.#readRequested = false;
+      this.#callOnRead(lease);
+    }
+    if (this.#held.length === 0 && this.#eofPendingDelivery() && this.#wantsDelivery()) {
+      this.#inputEnded = true;
+      this.#readRequested = false;
+      const handler = this.#handler;
+      try {
+        handler?.onEnd?.(this);
+      } catch (error) {
+        reportUncaught(error);
+      }
+    }
+  }
+
+  #callOnRead(lease: UringLease): void {
+    const handler = this.#handler;
+    try {
+      if (handler?.onRead !== undefined) handler.onRead(this, lease);
+      else lease.release(); // a handler without onRead does not want the bytes
+    } catch (error) {
+      reportUncaught(error);
+    }
+  }
+
+  // ---- Writing ---------------------------------------------------------------------------
+
+  /** Submits the next send when none is in flight; settles unsendable writes at the front. */
+  #startSend(inLoop: boolean): void {
+    if (this.#sendInFlight || this.#connecting || this.#finalized) return;
+    if (this.#state === 'closed') return;
+    const head = this.#writes.peek();
+    if (head === undefined) {
+      if (this.#outputEnded && !this.#shutdownDone) {
+        this.#shutdownDone = true;
+        const err = this.#loop.native.shutdown(this.#slot);
+        if (err < 0 && inLoop) this.#fail(systemError(err, 'shutdown'));
+      }
+      return;
+    }
+    if (head.error !== undefined || head.length === 0) {
+      if (inLoop) {
+        this.#completeHead(head.error);
+        this.#startSend(true);
+      } else {
+        this.#scheduleSettle();
+      }
+      return;
+    }
+    const chunks = this.#writes.nextSend(this.#loop.maxIov);
+    if (chunks === undefined) return;
+    const native = this.#loop.native;
+    const ret = chunks instanceof Uint8Array ? native.send(this.#slot, chunks) : native.sendVector(this.#slot, chunks);
+    this.#loop.checkErrno(ret, 'send');
+    this.#sendInFlight = true;
+    this.#loop.requestPump();
+  }
+
+  #scheduleSettle(): void {
+    if (this.#settleScheduled) return;
+    this.#settleScheduled = true;
+    this.#loop.defer(() => {
+      this.#settleScheduled = false;
+      if (this.#finalized) this.#failAllWrites(channelClosedError());
+      else this.#startSend(true);
+    });
+  }
+
+  /** Completes the front write (WRITE-3): counters first, then the callback, then writability. */
+  #completeHead(error: IoleaseError | undefined): void {
+    const w = this.#writes.shift() as PendingWrite;
+    if (w.error === undefined) this.#pendingBytes -= w.length;
+    this.#loop.countWrite(error === undefined ? w.length : 0);
+    if (w.onComplete !== undefined) {
+      try {
+        w.onComplete(error, w.written);
+      } catch (e) {
+        reportUncaught(e);
+      }
+    }
+    if (!this.#writable && this.#pendingBytes <= this.#waterMarks.low) this.#setWritable(true);
+  }
+
+  #setWritable(writable: boolean): void {
+    this.#writable = writable;
+    this.#loop.defer(() => {
+      if (this.#finalized) return;
+      try {
+        this.#handler?.onWritabilityChanged?.(this, writable);
+      } catch (error) {
+        reportUncaught(error);
+      }
+    });
+  }
+
+  #failAllWrites(error: IoleaseError): void {
+    while (this.#writes.length > 0) {
+      const head = this.#writes.peek() as PendingWrite;
+      this.#completeHead(head.error ?? error);
+    }
+  }
+
+  // ---- Closing ---------------------------------------------------------------------------
+
+  #fail(error: IoleaseError): void {
+    if (this.#state === 'closed') return;
+    const handler = this.#handler;
+    try {
+      handler?.onError?.(this, error);
+    } catch (e) {
+      reportUncaught(e);
+    }
+    this.#beginClose(false, error);
+  }
+
+  #beginClose(abortive: boolean, error: IoleaseError | undefined): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#failure = error;
+    if (this.#waitingClass >= 0) {
+      this.#loop.pool.forget(this.#waitingClass, this);
+      this.#waitingClass = -1;
+    }
+    const ret = this.#loop.native.close(this.#slot, abortive);
+    if (ret >= 0) {
+      this.#closeOps = 2;
+      this.#loop.requestPump();
+    } else {
+      // The socket is already gone (a failed connect): nothing of ours is in the kernel.
+      this.#closeOps = 0;
+      this.#recv = Recv.Idle;
+      this.#sendInFlight = false;
+      this.#connecting = false;
+      this.#loop.defer(() => this.#maybeFinalize());
+    }
+  }
+
+  #maybeFinalize(): void {
+    if (this.#finalized || this.#state !== 'closed') return;
+    // Every operation naming this slot must have completed before the slot can be reused.
+    if (this.#closeOps > 0 || this.#recvCancels > 0 || this.#recv !== Recv.Idle || this.#sendInFlight) return;
+    if (this.#connecting) return;
+    this.#finalized = true;
+    this.#failAllWrites(this.#failure ?? channelClosedError());
+    for (const lease of this.#held.splice(0)) lease.release();
+    this.#loop.channelFinalized(this.#slot, this);
+    const handler = this.#handler;
+    // Through the deferred queue, so writability notices queued earlier come first (LIFE-12).
+    this.#loop.defer(() => {
+      try {
+        handler?.onClose?.(this);
+      } catch (error) {
+        reportUncaught(error);
+      }
+    });
+  }
+}

@@ -1,0 +1,31 @@
+// The shape of the completion batch the native engine fills (src/native/user_data.h): four
+// int32 words per completion. A test checks these kinds against the ones the binding exports.
+
+/** Operation kinds, from the high half of an SQE's user_data. */
+export const Kind = {
+  ACCEPT: 1,
+  RECV: 2,
+  SEND: 3,
+  CONNECT: 4,
+  CLOSE_CANCEL: 5,
+  CLOSE: 6,
+  RECV_CANCEL: 7,
+} as const;
+
+export const RECORD_WORDS = 4;
+export const FIELD_KIND = 0;
+export const FIELD_SLOT = 1;
+/** The kernel's result: bytes, 0, -errno; for ACCEPT the new channel's slot. */
+export const FIELD_RES = 2;
+export const FIELD_FLAGS = 3;
+
+/** cqe->flags bits (linux/io_uring.h). */
+export const CQE_F_BUFFER = 1 << 0;
+export const CQE_F_MORE = 1 << 1;
+export const CQE_BUFFER_SHIFT = 16;
+
+/** Counter indexes of the shared Float64Array (src/native/engine.h). */
+export const COUNTER_COMPLETIONS = 0;
+export const COUNTER_BATCHES = 1;
+export const COUNTER_SUBMISSIONS = 2;
+export const COUNTER_SUBMIT_CALLS = 3;

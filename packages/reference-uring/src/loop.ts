@@ -1,0 +1,459 @@
+import {
+  type AcceptCallback,
+  AdaptiveRecvByteBufferSizer,
+  type Channel,
+  type ChannelHandler,
+  type ChannelOptions,
+  type ConnectOptions,
+  DEFAULT_SIZE_CLASSES,
+  DEFAULT_WATER_MARKS,
+  ErrorCode,
+  type EventLoop,
+  type EventLoopOptions,
+  IoleaseError,
+  type LeakReport,
+  type Listener,
+  type ListenOptions,
+  type LoopStatistics,
+  type SocketAddress,
+  type Unsubscribe,
+  validateBoolean,
+  validateFunction,
+  validateInteger,
+  validateObject,
+  validateSizeClasses,
+  validateWaterMarks,
+  type WaterMarks,
+} from '@iolease/interfaces';
+import { type ChannelInit, UringChannel } from './channel.js';
+import {
+  COUNTER_BATCHES,
+  COUNTER_COMPLETIONS,
+  COUNTER_SUBMISSIONS,
+  COUNTER_SUBMIT_CALLS,
+  FIELD_FLAGS,
+  FIELD_KIND,
+  FIELD_RES,
+  FIELD_SLOT,
+  Kind,
+  RECORD_WORDS,
+} from './completion.js';
+import { loopClosedError, reportUncaught, systemError } from './errors.js';
+import { UringListener } from './listener.js';
+import { loadBinding, type NativeFeatures, type NativeLoop } from './native.js';
+import { UringBufferPool } from './pool.js';
+
+/** Options of the io_uring loop: the common ones plus the ring's sizes. */
+export interface UringEventLoopOptions extends EventLoopOptions {
+  /** Submission queue entries (power of two, 16 … 32768). Default 2048. */
+  readonly sqEntries?: number;
+  /**
+   * Completion queue entries (power of two, up to 65536). Default 65536: multishot receives
+   * end when the CQ overflows, so it is sized far beyond what the pool can fill.
+   */
+  readonly cqEntries?: number;
+}
+
+type Socket = UringChannel | UringListener;
+
+/** Validated channel options of a listen() or connect(); each channel gets its own sizer. */
+interface ChannelTemplate {
+  readonly sizer: () => ChannelInit['sizer'];
+  readonly autoRead: boolean;
+  readonly noDelay: boolean;
+  readonly waterMarks: WaterMarks;
+}
+
+/**
+ * The io_uring EventLoop (spec §2): one ring inside Node's own event loop.
+ *
+ * Completions arrive in batches: the native pump fills the shared batch and calls #onBatch
+ * once per batch (LOOP-4); operations queued meanwhile are submitted by the same pump, and
+ * those queued from elsewhere by one pump per tick (setImmediate).
+ */
+export class UringEventLoop implements EventLoop {
+  readonly backend = 'io_uring';
+  readonly pool: UringBufferPool;
+  readonly native: NativeLoop;
+  readonly maxIov: number;
+  readonly features: NativeFeatures;
+  readonly #sockets: (Socket | undefined)[] = [];
+  readonly #channelDefaults: Required<Pick<ChannelOptions, 'autoRead' | 'noDelay'>> & { waterMarks: WaterMarks };
+  #openChannels = 0;
+  #openListeners = 0;
+  #referenced = false;
+  #closed = false;
+  #closePromise: Promise<void> | undefined;
+  #onDrained: (() => void) | undefined;
+  #pumpScheduled = false;
+  #inBatch = false;
+  #deferred: (() => void)[] = [];
+  #deferScheduled = false;
+  #nextChannelId = 1;
+  #nextLeaseId = 1;
+  #leasesDelivered = 0;
+  #writesCompleted = 0;
+  #bytesWritten = 0;
+  readonly #connects = new Map<
+    UringChannel,
+    { resolve: (c: Channel) => void; reject: (e: unknown) => void; detail: string }
+  >();
+
+  constructor(options: UringEventLoopOptions = {}) {
+    validateObject('options', options);
+    const sizeClasses = validateSizeClasses(options.sizeClasses ?? DEFAULT_SIZE_CLASSES);
+    const waterMarks = validateWaterMarks(options.waterMarks ?? DEFAULT_WATER_MARKS);
+    const sqEntries = validateInteger('options.sqEntries', options.sqEntries ?? 2048, 16, 32768);
+    const cqEntries = validateInteger('options.cqEntries', options.cqEntries ?? 65536, sqEntries, 65536);
+    const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
+    const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
+    const leakDetection = diagnostics.leakDetection ?? 'off';
+    if (leakDetection !== 'off') {
+      throw new IoleaseError(
+        ErrorCode.FEATURE_UNSUPPORTED,
+        `Leak detection level "${String(leakDetection)}" is not available in this version of the io_uring loop`,
+      );
+    }
+    const binding = loadBinding();
+    this.maxIov = binding.maxIov;
+    try {
+      this.native = new binding.NativeLoop({
+        sqEntries,
+        cqEntries,
+        classes: sizeClasses,
+        onBatch: (count) => this.#onBatch(count),
+      });
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+    this.features = this.native.features();
+    this.pool = new UringBufferPool(sizeClasses, this.native.pools, this.native.returns, {
+      poison,
+      defer: (task) => this.defer(task),
+      requestPump: () => this.requestPump(),
+    });
+    this.#channelDefaults = { autoRead: true, noDelay: true, waterMarks };
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  listen(options: ListenOptions, onAccept: AcceptCallback): Promise<Listener> {
+    this.#assertOpen();
+    validateObject('options', options);
+    validateFunction('onAccept', onAccept);
+    const port = validateInteger('options.port', options.port, 0, 65535);
+    const backlog = validateInteger('options.backlog', options.backlog ?? 511, 1, 65535);
+    const reusePort = validateBoolean('options.reusePort', options.reusePort ?? false);
+    const ipv6Only = validateBoolean('options.ipv6Only', options.ipv6Only ?? false);
+    const { family, ip } = parseHost(options.host);
+    const init = this.#channelInit(options);
+    let slot: number;
+    try {
+      slot = this.native.listen(family, ip, port, backlog, reusePort, ipv6Only, init.noDelay);
+    } catch (cause) {
+      return Promise.reject(nativeError(cause, `${ip}:${port}`));
+    }
+    const address = this.address(slot, false);
+    const listener = new UringListener(this, slot, address, onAccept, () => this.#newChannelInit(init));
+    this.#sockets[slot] = listener;
+    this.#openListeners++;
+    this.#updateRef();
+    return Promise.resolve(listener);
+  }
+
+  connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
+    this.#assertOpen();
+    validateObject('options', options);
+    if (handler !== undefined) validateObject('handler', handler);
+    const port = validateInteger('options.port', options.port, 1, 65535);
+    const { family, ip } = parseHost(options.host);
+    const init = this.#channelInit(options);
+    const slot = this.native.connect(family, ip, port, init.noDelay);
+    if (slot < 0) return Promise.reject(systemError(slot, 'connect', `${ip}:${port}`));
+    const channel = new UringChannel(this, slot, this.#nextChannelId++, this.#newChannelInit(init), true);
+    this.#sockets[slot] = channel;
+    this.#openChannels++;
+    this.#updateRef();
+    if (handler !== undefined) channel.setHandler(handler);
+    this.requestPump();
+    return new Promise((resolve, reject) => {
+      this.#connects.set(channel, { resolve, reject, detail: `${ip}:${port}` });
+    });
+  }
+
+  stats(): LoopStatistics {
+    const c = this.native.counters;
+    return {
+      pool: this.pool.stats(),
+      channelsOpen: this.#openChannels,
+      listenersOpen: this.#openListeners,
+      leasesDelivered: this.#leasesDelivered,
+      completions: c[COUNTER_COMPLETIONS] as number,
+      completionBatches: c[COUNTER_BATCHES] as number,
+      submissions: c[COUNTER_SUBMISSIONS] as number,
+      submitCalls: c[COUNTER_SUBMIT_CALLS] as number,
+      writesCompleted: this.#writesCompleted,
+      bytesWritten: this.#bytesWritten,
+      zeroCopyCopied: 0,
+      leaksDetected: 0,
+    };
+  }
+
+  onLeak(listener: (report: LeakReport) => void): Unsubscribe {
+    validateFunction('listener', listener);
+    return () => {};
+  }
+
+  close(): Promise<void> {
+    if (this.#closePromise !== undefined) return this.#closePromise;
+    this.#closed = true;
+    this.#closePromise = (async () => {
+      const drained = new Promise<void>((resolve) => {
+        this.#onDrained = resolve;
+      });
+      for (const socket of this.#sockets) {
+        if (socket instanceof UringListener) void socket.close();
+        else if (socket !== undefined) socket.abort(undefined);
+      }
+      this.#checkDrained();
+      await drained;
+      // Callbacks deferred by the last completions (onClose among them) run before teardown.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.pool.close();
+      this.native.destroy();
+    })();
+    return this.#closePromise;
+  }
+
+  // ---- For channels and listeners ----------------------------------------------------------
+
+  /** Queues a submission pump for this tick, unless a pump is running and will submit anyway. */
+  requestPump(): void {
+    if (this.#inBatch || this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(this.#pumpNow);
+  }
+
+  /**
+   * Runs `task` soon, in order with other deferred tasks, never inside the API call that asked
+   * (LOOP-2). One microtask drains the whole queue.
+   */
+  defer(task: () => void): void {
+    this.#deferred.push(task);
+    if (this.#deferScheduled) return;
+    this.#deferScheduled = true;
+    queueMicrotask(this.#runDeferred);
+  }
+
+  nextLeaseId(): number {
+    this.#leasesDelivered++;
+    return this.#nextLeaseId++;
+  }
+
+  countWrite(bytes: number): void {
+    this.#writesCompleted++;
+    this.#bytesWritten += bytes;
+  }
+
+  /** Throws a system error for a failed native preparation (-errno). */
+  checkErrno(ret: number, syscall: string): void {
+    if (ret < 0) throw systemError(ret, syscall);
+  }
+
+  address(slot: number, peer: boolean): SocketAddress {
+    const a = this.native.address(slot, peer);
+    if (typeof a === 'number') throw systemError(a, peer ? 'getpeername' : 'getsockname');
+    return { family: a[0] === 4 ? 'IPv4' : 'IPv6', address: a[1], port: a[2] };
+  }
+
+  adoptChannel(slot: number, init: ChannelInit): UringChannel {
+    const channel = new UringChannel(this, slot, this.#nextChannelId++, init, false);
+    this.#sockets[slot] = channel;
+    this.#openChannels++;
+    this.#updateRef();
+    return channel;
+  }
+
+  channelFinalized(slot: number, channel: UringChannel): void {
+    this.#sockets[slot] = undefined;
+    this.native.freeSlot(slot);
+    this.#openChannels--;
+    this.#updateRef();
+    const pending = this.#connects.get(channel);
+    if (pending !== undefined) {
+      this.#connects.delete(channel);
+      pending.reject(systemError(-125, 'connect', pending.detail));
+    }
+    this.#checkDrained();
+  }
+
+  listenerFinalized(slot: number): void {
+    this.#sockets[slot] = undefined;
+    this.native.freeSlot(slot);
+    this.#openListeners--;
+    this.#updateRef();
+    this.#checkDrained();
+  }
+
+  // ---- Internals ---------------------------------------------------------------------------
+
+  readonly #pumpNow = (): void => {
+    this.#pumpScheduled = false;
+    if (!this.native || this.#destroyed()) return;
+    this.native.pump();
+  };
+
+  readonly #runDeferred = (): void => {
+    this.#deferScheduled = false;
+    const tasks = this.#deferred;
+    this.#deferred = [];
+    for (const task of tasks) {
+      try {
+        task();
+      } catch (error) {
+        reportUncaught(error);
+      }
+    }
+  };
+
+  #destroyed(): boolean {
+    return this.#closed && this.#onDrained === undefined && this.#closePromise !== undefined && this.#live() === 0;
+  }
+
+  #live(): number {
+    return this.#openChannels + this.#openListeners;
+  }
+
+  /** One batch of completions from the native pump (LOOP-4). */
+  #onBatch(count: number): void {
+    this.#inBatch = true;
+    const batch = this.native.batch;
+    try {
+      for (let i = 0; i < count; i++) {
+        const base = i * RECORD_WORDS;
+        const kind = batch[base + FIELD_KIND] as number;
+        const slot = batch[base + FIELD_SLOT] as number;
+        const res = batch[base + FIELD_RES] as number;
+        const flags = batch[base + FIELD_FLAGS] as number;
+        const socket = this.#sockets[slot];
+        switch (kind) {
+          case Kind.RECV:
+            (socket as UringChannel).onRecv(res, flags);
+            break;
+          case Kind.SEND:
+            (socket as UringChannel).onSend(res);
+            break;
+          case Kind.ACCEPT:
+            (socket as UringListener).onAccept(res, flags);
+            break;
+          case Kind.CONNECT:
+            this.#onConnect(socket as UringChannel, res);
+            break;
+          case Kind.RECV_CANCEL:
+            (socket as UringChannel).onRecvCancelled();
+            break;
+          case Kind.CLOSE_CANCEL:
+          case Kind.CLOSE:
+            (socket as Socket).onCloseStep();
+            break;
+        }
+      }
+    } finally {
+      this.#inBatch = false;
+    }
+  }
+
+  #onConnect(channel: UringChannel, res: number): void {
+    const pending = this.#connects.get(channel);
+    this.#connects.delete(channel);
+    const error = res < 0 ? systemError(res, 'connect', pending?.detail) : undefined;
+    channel.onConnect(error);
+    if (pending === undefined) return;
+    if (error !== undefined) pending.reject(error);
+    else if (channel.state === 'open') pending.resolve(channel);
+    else pending.reject(new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting'));
+  }
+
+  #updateRef(): void {
+    const want = this.#live() > 0;
+    if (want === this.#referenced) return;
+    this.#referenced = want;
+    if (want) this.native.ref();
+    else this.native.unref();
+  }
+
+  #checkDrained(): void {
+    if (this.#closed && this.#live() === 0 && this.#onDrained !== undefined) {
+      const resolve = this.#onDrained;
+      this.#onDrained = undefined;
+      resolve();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw loopClosedError();
+  }
+
+  #channelInit(options: ChannelOptions): ChannelTemplate {
+    const sizer =
+      options.sizer === undefined
+        ? () => new AdaptiveRecvByteBufferSizer()
+        : validateFunction<() => ChannelInit['sizer']>('options.sizer', options.sizer);
+    return {
+      sizer,
+      autoRead: validateBoolean('options.autoRead', options.autoRead ?? this.#channelDefaults.autoRead),
+      noDelay: validateBoolean('options.noDelay', options.noDelay ?? this.#channelDefaults.noDelay),
+      waterMarks:
+        options.waterMarks === undefined ? this.#channelDefaults.waterMarks : validateWaterMarks(options.waterMarks),
+    };
+  }
+
+  #newChannelInit(init: ChannelTemplate): ChannelInit {
+    return { sizer: init.sizer(), autoRead: init.autoRead, waterMarks: init.waterMarks };
+  }
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+function parseHost(host: unknown): { family: 4 | 6; ip: string } {
+  if (host === undefined) return { family: 4, ip: '127.0.0.1' };
+  if (typeof host !== 'string') {
+    throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "options.host" argument must be of type string');
+  }
+  if (host === 'localhost') return { family: 4, ip: '127.0.0.1' };
+  if (IPV4.test(host)) return { family: 4, ip: host };
+  if (host.includes(':')) return { family: 6, ip: host.replace(/^\[|\]$/g, '') };
+  throw new IoleaseError(
+    ErrorCode.INVALID_ARG_VALUE,
+    `The "options.host" argument must be a numeric IPv4 or IPv6 address or "localhost". Received ${JSON.stringify(host)}`,
+  );
+}
+
+function nativeError(cause: unknown, detail: string): unknown {
+  const e = cause as { errno?: number; syscall?: string };
+  if (typeof e?.errno === 'number' && typeof e.syscall === 'string') return systemError(e.errno, e.syscall, detail);
+  return cause;
+}
+
+/** io_uring could not be set up: a coded error naming the reason (ERR-4). */
+function unavailable(cause: unknown): IoleaseError {
+  const e = cause as { errno?: number; code?: string; syscall?: string };
+  const code = e?.code ?? 'unknown';
+  const reasons: Record<string, string> = {
+    ENOSYS: 'the kernel has no io_uring (built without it, or too old)',
+    EPERM:
+      'io_uring is forbidden here (sysctl kernel.io_uring_disabled, or a seccomp profile such as a container runtime default)',
+    EACCES: 'io_uring is restricted to a group this process is not in (kernel.io_uring_group)',
+    ENOMEM: 'the kernel could not allocate the ring (memory limits)',
+    EOPNOTSUPP: 'the kernel lacks an io_uring operation this loop needs',
+    EINVAL: 'the kernel rejected the ring or buffer-ring setup (provided-buffer rings need Linux 5.19+)',
+  };
+  const error = new IoleaseError(
+    code === 'EOPNOTSUPP' ? ErrorCode.FEATURE_UNSUPPORTED : ErrorCode.BACKEND_UNAVAILABLE,
+    `io_uring is unavailable: ${e?.syscall ?? 'setup'} failed with ${code}: ${reasons[code] ?? 'see the cause'}. The node:net backend of @iolease/adapters runs everywhere.`,
+    { cause },
+  );
+  return error;
+}

@@ -1,0 +1,95 @@
+import { createRequire } from 'node:module';
+import { ErrorCode, IoleaseError } from '@iolease/interfaces';
+
+/** Features the ring reported at setup (see NativeLoop.features in binding.cc). */
+export interface NativeFeatures {
+  readonly setupFlags: number;
+  readonly features: number;
+  readonly sqEntries: number;
+  readonly cqEntries: number;
+  readonly deferTaskrun: boolean;
+  readonly sendZeroCopy: boolean;
+  readonly recvSendBundle: boolean;
+}
+
+/** The binding's loop object (src/native/binding.cc). Negative numbers are -errno. */
+export interface NativeLoop {
+  readonly batch: Int32Array;
+  readonly returns: Int32Array;
+  readonly counters: Float64Array;
+  readonly pools: ArrayBuffer[];
+  listen(
+    family: 4 | 6,
+    ip: string,
+    port: number,
+    backlog: number,
+    reusePort: boolean,
+    ipv6Only: boolean,
+    noDelay: boolean,
+  ): number;
+  armAccept(slot: number): number;
+  connect(family: 4 | 6, ip: string, port: number, noDelay: boolean): number;
+  armRecv(slot: number, group: number): number;
+  cancelRecv(slot: number): number;
+  send(slot: number, data: Uint8Array): number;
+  sendVector(slot: number, data: readonly Uint8Array[]): number;
+  shutdown(slot: number): number;
+  close(slot: number, abortive: boolean): number;
+  freeSlot(slot: number): void;
+  setNoDelay(slot: number, on: boolean): number;
+  setKeepAlive(slot: number, on: boolean, idleSeconds: number): number;
+  address(slot: number, peer: boolean): [4 | 6, string, number] | number;
+  pump(): void;
+  ref(): void;
+  unref(): void;
+  features(): NativeFeatures;
+  destroy(): void;
+}
+
+export interface NativeLoopOptions {
+  readonly sqEntries: number;
+  readonly cqEntries: number;
+  readonly classes: readonly { readonly size: number; readonly count: number }[];
+  readonly onBatch: (count: number) => void;
+}
+
+export interface Binding {
+  readonly NativeLoop: new (options: NativeLoopOptions) => NativeLoop;
+  readonly kinds: Readonly<Record<string, number>>;
+  readonly maxIov: number;
+}
+
+let cached: Binding | undefined;
+
+/**
+ * Loads the addon, or throws `ERR_IOLEASE_UNSUPPORTED_PLATFORM` where io_uring cannot exist
+ * (ERR-4). `platform` is a parameter so the decision is testable on Linux too.
+ */
+export function loadBinding(platform: string = process.platform): Binding {
+  if (platform !== 'linux') {
+    throw new IoleaseError(
+      ErrorCode.UNSUPPORTED_PLATFORM,
+      `@iolease/reference-uring needs Linux io_uring; this is ${platform}. Use the node:net backend of @iolease/adapters.`,
+    );
+  }
+  if (cached !== undefined) return cached;
+  const require = createRequire(import.meta.url);
+  let binding: Binding & { unsupportedPlatform?: boolean };
+  try {
+    binding = require('../build/Release/iolease_uring.node');
+  } catch (cause) {
+    throw new IoleaseError(
+      ErrorCode.BACKEND_UNAVAILABLE,
+      `The io_uring addon could not be loaded (was it built? run "npm rebuild @iolease/reference-uring"): ${String(cause)}`,
+      { cause },
+    );
+  }
+  if (binding.unsupportedPlatform === true) {
+    throw new IoleaseError(
+      ErrorCode.UNSUPPORTED_PLATFORM,
+      '@iolease/reference-uring was built without io_uring support',
+    );
+  }
+  cached = binding;
+  return binding;
+}

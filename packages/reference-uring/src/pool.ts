@@ -1,0 +1,188 @@
+import {
+  type BufferPool,
+  POISON_BYTE,
+  type PoolPressureEvent,
+  type PoolStatistics,
+  type SizeClassConfig,
+  type SizeClassStatistics,
+  sizeClassIndexFor,
+  type Unsubscribe,
+} from '@iolease/interfaces';
+
+/** What the pool asks of a channel waiting for buffers of an exhausted class. */
+export interface PoolWaiter {
+  /** Arms the channel's receive again; buffers of its class are back. */
+  resumeReceive(): void;
+}
+
+interface ClassState {
+  readonly size: number;
+  readonly count: number;
+  readonly memory: ArrayBuffer;
+  /** Buffers delivered and not given back (leases, and data held for paused channels). */
+  leased: number;
+  bytesLeased: number;
+  /**
+   * Buffers the kernel can pick, as far as completions seen so far tell: count, minus buffers
+   * filled, plus buffers given back (queued for the ring at the next pump).
+   */
+  ringFree: number;
+  underPressure: boolean;
+  pressureEvents: number;
+  /** Channels whose receive ended with ENOBUFS, in the order they started waiting (PRESS-6). */
+  readonly waiters: PoolWaiter[];
+}
+
+/**
+ * The JavaScript side of the loop-owned pool (spec §3, §7): memory views, accounting, and
+ * the return of released buffers to the kernel through the shared release queue, which the
+ * native pump moves into the buffer rings in one batch.
+ */
+export class UringBufferPool implements BufferPool {
+  readonly sizeClasses: readonly SizeClassConfig[];
+  readonly #classes: ClassState[];
+  readonly #sizes: readonly number[];
+  readonly #returns: Int32Array;
+  readonly #poison: boolean;
+  readonly #listeners = new Set<(event: PoolPressureEvent) => void>();
+  readonly #defer: (task: () => void) => void;
+  readonly #requestPump: () => void;
+  #pressured = 0;
+  #closed = false;
+
+  constructor(
+    sizeClasses: readonly SizeClassConfig[],
+    memory: readonly ArrayBuffer[],
+    returns: Int32Array,
+    options: { poison: boolean; defer: (task: () => void) => void; requestPump: () => void },
+  ) {
+    this.sizeClasses = sizeClasses;
+    this.#sizes = sizeClasses.map((c) => c.size);
+    this.#classes = sizeClasses.map((c, i) => ({
+      size: c.size,
+      count: c.count,
+      memory: memory[i] as ArrayBuffer,
+      leased: 0,
+      bytesLeased: 0,
+      ringFree: c.count,
+      underPressure: false,
+      pressureEvents: 0,
+      waiters: [],
+    }));
+    this.#returns = returns;
+    this.#poison = options.poison;
+    this.#defer = options.defer;
+    this.#requestPump = options.requestPump;
+  }
+
+  get underPressure(): boolean {
+    return this.#pressured > 0;
+  }
+
+  sizeClassFor(preferredSize: number): number {
+    return this.#sizes[this.classIndexFor(preferredSize)] as number;
+  }
+
+  /** POOL-3, as an index. */
+  classIndexFor(preferredSize: number): number {
+    return sizeClassIndexFor(preferredSize, this.#sizes);
+  }
+
+  classSize(index: number): number {
+    return this.#sizes[index] as number;
+  }
+
+  /** A completion filled buffer `bid` of class `index` with `length` bytes: view it, count it. */
+  take(index: number, bid: number, length: number): Uint8Array {
+    const c = this.#classes[index] as ClassState;
+    c.leased++;
+    c.ringFree--;
+    c.bytesLeased += length;
+    return new Uint8Array(c.memory, bid * c.size, length);
+  }
+
+  /** A lease came back (LEASE-3): queue its buffer for the kernel and wake a waiter (PRESS-3). */
+  give(index: number, bid: number, length: number): void {
+    const c = this.#classes[index] as ClassState;
+    c.leased--;
+    c.bytesLeased -= length;
+    if (this.#closed) return;
+    if (this.#poison) new Uint8Array(c.memory, bid * c.size, c.size).fill(POISON_BYTE);
+    const q = this.#returns;
+    const n = (q[0] as number) + 1;
+    q[n] = (index << 16) | bid;
+    q[0] = n;
+    c.ringFree++;
+    if (c.underPressure) this.#setPressure(index, c, false);
+    const waiter = c.waiters.shift();
+    if (waiter !== undefined) waiter.resumeReceive();
+    this.#requestPump();
+  }
+
+  /**
+   * A channel's receive on class `index` ended with ENOBUFS (PRESS-1). It re-arms at once when
+   * buffers were given back since the kernel found the ring empty; otherwise it waits.
+   */
+  exhausted(index: number, waiter: PoolWaiter): void {
+    const c = this.#classes[index] as ClassState;
+    if (c.ringFree > 0) {
+      waiter.resumeReceive();
+      return;
+    }
+    c.waiters.push(waiter);
+    if (!c.underPressure) this.#setPressure(index, c, true);
+  }
+
+  /** Forgets a waiter (its channel closed or paused). */
+  forget(index: number, waiter: PoolWaiter): void {
+    const waiters = (this.#classes[index] as ClassState).waiters;
+    const i = waiters.indexOf(waiter);
+    if (i >= 0) waiters.splice(i, 1);
+  }
+
+  stats(): PoolStatistics {
+    const classes: SizeClassStatistics[] = this.#classes.map((c) => ({
+      size: c.size,
+      count: c.count,
+      available: c.count - c.leased,
+      leased: c.leased,
+      pressureEvents: c.pressureEvents,
+      underPressure: c.underPressure,
+    }));
+    let leasesOut = 0;
+    let bytesLeased = 0;
+    let capacityBytes = 0;
+    let pressureEvents = 0;
+    for (const c of this.#classes) {
+      leasesOut += c.leased;
+      bytesLeased += c.bytesLeased;
+      capacityBytes += c.size * c.count;
+      pressureEvents += c.pressureEvents;
+    }
+    return { classes, leasesOut, bytesLeased, capacityBytes, pressureEvents };
+  }
+
+  onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** The loop closed: buffers given back from now on only update the counters (LEASE-6). */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#classes) c.waiters.length = 0;
+  }
+
+  #setPressure(index: number, c: ClassState, on: boolean): void {
+    c.underPressure = on;
+    this.#pressured += on ? 1 : -1;
+    if (on) c.pressureEvents++;
+    const event: PoolPressureEvent = { sizeClass: this.#sizes[index] as number, underPressure: on };
+    // Deferred: a release() call must not run listeners synchronously (LOOP-2).
+    this.#defer(() => {
+      for (const listener of this.#listeners) listener(event);
+    });
+  }
+}

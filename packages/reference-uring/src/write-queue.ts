@@ -1,0 +1,83 @@
+import type { IoleaseError, WriteCompletionCallback, WriteData } from '@iolease/interfaces';
+
+/** One write from write() to its completion (spec §8). */
+export interface PendingWrite {
+  readonly data: WriteData;
+  readonly length: number;
+  readonly onComplete: WriteCompletionCallback | undefined;
+  /** Bytes the kernel has accepted so far. */
+  written: number;
+  /** Set when the write must fail without being sent (WRITE-10). */
+  error: IoleaseError | undefined;
+}
+
+/** Byte length of write data; undefined when it is not a Uint8Array or an array of them (WRITE-1). */
+export function writeLength(data: unknown): number | undefined {
+  if (data instanceof Uint8Array) return data.byteLength;
+  if (!Array.isArray(data)) return undefined;
+  let total = 0;
+  for (const chunk of data) {
+    if (!(chunk instanceof Uint8Array)) return undefined;
+    total += chunk.byteLength;
+  }
+  return total;
+}
+
+/**
+ * A channel's pending writes, oldest first. Sends are built from the front: several writes go
+ * out as one sendmsg, and a partial send resumes where the kernel stopped (WRITE-5, WRITE-6).
+ */
+export class WriteQueue {
+  readonly #items: PendingWrite[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  peek(): PendingWrite | undefined {
+    return this.#items[this.#head];
+  }
+
+  push(item: PendingWrite): void {
+    this.#items.push(item);
+  }
+
+  shift(): PendingWrite | undefined {
+    const item = this.#items[this.#head];
+    if (item === undefined) return undefined;
+    this.#items[this.#head] = undefined as unknown as PendingWrite;
+    this.#head++;
+    // Compact once the dead prefix dominates, so a long-lived channel does not grow forever.
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /**
+   * The chunks of the next send: unsent bytes of the leading writes that can be sent (no error,
+   * not empty), at most `maxChunks` arrays. Returns a single array when one suffices.
+   */
+  nextSend(maxChunks: number): Uint8Array | Uint8Array[] | undefined {
+    const chunks: Uint8Array[] = [];
+    for (let i = this.#head; i < this.#items.length && chunks.length < maxChunks; i++) {
+      const w = this.#items[i] as PendingWrite;
+      if (w.error !== undefined || w.length === 0) break;
+      let skip = w.written;
+      const parts = w.data instanceof Uint8Array ? [w.data] : w.data;
+      for (const part of parts) {
+        if (chunks.length >= maxChunks) break;
+        if (skip >= part.byteLength) {
+          skip -= part.byteLength;
+          continue;
+        }
+        chunks.push(skip === 0 ? part : part.subarray(skip));
+        skip = 0;
+      }
+    }
+    if (chunks.length === 0) return undefined;
+    return chunks.length === 1 ? chunks[0] : chunks;
+  }
+}
