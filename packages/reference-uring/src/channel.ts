@@ -208,8 +208,12 @@ export class UringChannel implements Channel, PoolWaiter {
   onConnect(error: IoleaseError | undefined): void {
     this.#connecting = false;
     if (error !== undefined) {
-      this.#handler = undefined; // the caller learns of it from the rejected promise
-      this.#beginClose(false, error);
+      // Nothing else is in flight before a connection exists: finalize now, without callbacks
+      // (the caller learns of it from the rejected promise).
+      this.#handler = undefined;
+      this.#state = 'closed';
+      this.#failure = error;
+      this.#maybeFinalize();
       return;
     }
     if (this.#state === 'closed') {

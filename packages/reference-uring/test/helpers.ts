@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import net from 'node:net';
+import type { Channel, ChannelHandler, Lease, Listener } from '@iolease/interfaces';
+import { createEventLoop, type UringEventLoop, type UringEventLoopOptions } from '../src/index.ts';
+
+/** Runs `fn` with a fresh loop and always closes it. */
+export async function withLoop<T>(
+  options: UringEventLoopOptions | undefined,
+  fn: (loop: UringEventLoop) => Promise<T>,
+): Promise<T> {
+  const loop = createEventLoop(options);
+  try {
+    return await fn(loop);
+  } finally {
+    await loop.close();
+  }
+}
+
+/** File descriptors this process has open. */
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `predicate` holds, polling every few milliseconds; fails after `ms`. */
+export async function until(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+/** An echo server: every lease is written back and released when its write completes. */
+export function echoHandler(extra: Partial<ChannelHandler> = {}): ChannelHandler {
+  return {
+    onRead(channel: Channel, lease: Lease) {
+      channel.write(lease.bytes, () => lease.release());
+    },
+    onEnd(channel: Channel) {
+      channel.shutdown();
+    },
+    ...extra,
+  };
+}
+
+export async function echoServer(loop: UringEventLoop, host?: string): Promise<Listener> {
+  return loop.listen({ port: 0, ...(host === undefined ? {} : { host }) }, () => echoHandler());
+}
+
+/** A node:net client; resolves once connected. */
+export function netConnect(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Everything a node:net socket receives until it ends. */
+export function readAll(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+export function sha256(data: Uint8Array | Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const part of Array.isArray(data) ? data : [data]) h.update(part);
+  return h.digest('hex');
+}
+
+export { randomBytes };
+
+/** Collects a channel's reads (copied) and releases each lease at once. */
+export function collectingHandler(): ChannelHandler & {
+  readonly chunks: Buffer[];
+  readonly ended: Deferred<Buffer>;
+  readonly closed: Deferred<void>;
+  readonly errors: unknown[];
+} {
+  const chunks: Buffer[] = [];
+  const ended = deferred<Buffer>();
+  const closed = deferred<void>();
+  const errors: unknown[] = [];
+  return {
+    chunks,
+    ended,
+    closed,
+    errors,
+    onRead(_channel, lease) {
+      chunks.push(Buffer.from(lease.bytes));
+      lease.release();
+    },
+    onEnd() {
+      ended.resolve(Buffer.concat(chunks));
+    },
+    onError(_channel, error) {
+      errors.push(error);
+    },
+    onClose() {
+      closed.resolve();
+    },
+  };
+}
