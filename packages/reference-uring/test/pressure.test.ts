@@ -11,15 +11,14 @@ describe('pool pressure', () => {
       const errors: unknown[] = [];
       const listener = await loop.listen({ port: 0 }, () => ({
         onRead(channel, lease) {
-          let parts = received.get(channel.id);
-          if (parts === undefined) received.set(channel.id, (parts = []));
+          const parts = received.get(channel.id) ?? [];
+          received.set(channel.id, parts);
           parts.push(Buffer.from(lease.bytes));
           // Hold leases a random while, then echo the oldest: the pool runs dry constantly, and
           // the echo keeps the order the bytes came in.
-          let queue = held.get(channel.id);
-          if (queue === undefined) held.set(channel.id, (queue = []));
-          queue.push(lease);
-          const q = queue;
+          const q = held.get(channel.id) ?? [];
+          held.set(channel.id, q);
+          q.push(lease);
           setTimeout(
             () => {
               const oldest = q.shift() as Lease;
