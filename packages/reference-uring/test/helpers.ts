@@ -124,3 +124,23 @@ export function collectingHandler(): ChannelHandler & {
     },
   };
 }
+
+/**
+ * A uring client channel connected to a plain node:net server socket (the peer), so each side
+ * is driven by a different implementation.
+ */
+export async function connectToNetPeer(
+  loop: UringEventLoop,
+  handler: ChannelHandler,
+  options: Omit<Parameters<UringEventLoop['connect']>[0], 'port'> = {},
+): Promise<{ channel: Channel; peer: net.Socket; server: net.Server }> {
+  // allowHalfOpen: the peer must not answer our FIN with its own (half-close tests).
+  const server = net.createServer({ allowHalfOpen: true });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const channel = await loop.connect({ ...options, port }, handler);
+  const peer = await accepted;
+  server.close();
+  return { channel, peer, server };
+}
