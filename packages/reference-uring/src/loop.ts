@@ -369,11 +369,12 @@ export class UringEventLoop implements EventLoop {
     const pending = this.#connects.get(channel);
     this.#connects.delete(channel);
     const error = res < 0 ? systemError(res, 'connect', pending?.detail) : undefined;
+    // Settle the promise first: once connected, whatever happens next (a failing sizer, say)
+    // reaches the handler as the channel's own error, not as a failed connect.
+    if (error !== undefined) pending?.reject(error);
+    else if (channel.state === 'open') pending?.resolve(channel);
+    else pending?.reject(new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting'));
     channel.onConnect(error);
-    if (pending === undefined) return;
-    if (error !== undefined) pending.reject(error);
-    else if (channel.state === 'open') pending.resolve(channel);
-    else pending.reject(new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting'));
   }
 
   #updateRef(): void {

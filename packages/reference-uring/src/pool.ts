@@ -7,6 +7,7 @@ import {
   type SizeClassStatistics,
   sizeClassIndexFor,
   type Unsubscribe,
+  validateFunction,
 } from '@iolease/interfaces';
 
 /** What the pool asks of a channel waiting for buffers of an exhausted class. */
@@ -163,6 +164,7 @@ export class UringBufferPool implements BufferPool {
   }
 
   onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {
+    validateFunction('listener', listener);
     this.#listeners.add(listener);
     return () => {
       this.#listeners.delete(listener);
