@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import {
   type AcceptCallback,
   AdaptiveRecvByteBufferSizer,
@@ -416,16 +417,15 @@ export class UringEventLoop implements EventLoop {
   }
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
 function parseHost(host: unknown): { family: 4 | 6; ip: string } {
   if (host === undefined) return { family: 4, ip: '127.0.0.1' };
   if (typeof host !== 'string') {
     throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "options.host" argument must be of type string');
   }
   if (host === 'localhost') return { family: 4, ip: '127.0.0.1' };
-  if (IPV4.test(host)) return { family: 4, ip: host };
-  if (host.includes(':')) return { family: 6, ip: host.replace(/^\[|\]$/g, '') };
+  if (isIPv4(host)) return { family: 4, ip: host };
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIPv6(bare)) return { family: 6, ip: bare };
   throw new IoleaseError(
     ErrorCode.INVALID_ARG_VALUE,
     `The "options.host" argument must be a numeric IPv4 or IPv6 address or "localhost". Received ${JSON.stringify(host)}`,
