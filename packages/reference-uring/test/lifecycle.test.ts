@@ -145,7 +145,9 @@ describe('errors', () => {
     async (errno) => {
       const dir = mkdtempSync(join(tmpdir(), 'iolease-seccomp-'));
       const launcher = join(dir, 'deny-io-uring');
-      execFileSync('cc', ['-O2', '-o', launcher, join(packageDir, 'test/fixtures/deny-io-uring.c')]);
+      // The compiler must not inherit a sanitizer runtime preloaded for the addon's tests.
+      const { LD_PRELOAD: _preload, ...env } = process.env;
+      execFileSync('cc', ['-O2', '-o', launcher, join(packageDir, 'test/fixtures/deny-io-uring.c')], { env });
       const result = await runNode(
         `import { createEventLoop } from ${JSON.stringify(entry)};
          try { createEventLoop(); console.log('created'); }
