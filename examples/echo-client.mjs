@@ -1,0 +1,26 @@
+// An echo client: usage `node examples/echo-client.mjs <port> [message]`. Sends the message,
+// half-closes, prints what came back and exits non-zero if it differs.
+import { createEventLoop } from '@iolease/reference-uring';
+
+const port = Number(process.argv[2] ?? 7000);
+const message = process.argv[3] ?? 'hello, iolease';
+
+const loop = createEventLoop();
+const chunks = [];
+const channel = await loop.connect(
+  { host: '127.0.0.1', port },
+  {
+    onRead(_channel, lease) {
+      chunks.push(Buffer.from(lease.bytes)); // copy out: the lease goes back to the pool now
+      lease.release();
+    },
+    async onEnd() {
+      const echoed = Buffer.concat(chunks).toString();
+      console.log(echoed);
+      await loop.close();
+      process.exitCode = echoed === message ? 0 : 1;
+    },
+  },
+);
+channel.write(Buffer.from(message));
+channel.shutdown();
