@@ -53,7 +53,8 @@ export interface ChannelHandler {
   onError?(channel: Channel, error: IoleaseError): void;
 
   /**
-   * The channel is closed, every write has completed, and no other callback will come (LIFE-12).
+   * The channel is closed, every write pending at close has completed, and no other handler call
+   * will come; only completions of writes made after close may follow (LIFE-12, WRITE-10).
    *
    * @param channel - the channel
    */

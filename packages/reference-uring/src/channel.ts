@@ -567,7 +567,7 @@ export class UringChannel implements Channel, PoolWaiter {
     for (const lease of this.#held.splice(0)) lease.release();
     this.#loop.channelFinalized(this.#slot, this);
     const handler = this.#handler;
-    // Through the deferred queue, so writability notices queued earlier come first (LIFE-12).
+    // Through the deferred queue, so it follows any callback already deferred (LIFE-12).
     this.#loop.defer(() => {
       try {
         handler?.onClose?.(this);
