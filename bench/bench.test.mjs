@@ -1,0 +1,27 @@
+// Benchmarks are not tests: nothing here asserts a speed. This only keeps each benchmark
+// runnable, by running it briefly and checking that it measured every server it names.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+describe('benchmarks stay runnable', () => {
+  it.each(['uring', 'net'])('echo/run.mjs measures both servers with the %s client', async (client) => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'echo.json');
+    const args = ['--seconds', '0.5', '--warmup', '0.2', '--rounds', '1', '--connections', '8', '--client', client];
+    const { stdout } = await run(process.execPath, [join(here, 'echo/run.mjs'), ...args, '--json', out]);
+    expect(stdout).toContain('| ratio uring / net |');
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(report.summary)).toEqual(['node:net', 'iolease uring']);
+    for (const server of Object.values(report.summary)) {
+      expect(server.messagesPerSecond).toBeGreaterThan(0);
+      expect(server.cpuMicrosPerMessage).toBeGreaterThan(0);
+    }
+  });
+});

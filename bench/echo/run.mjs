@@ -1,0 +1,128 @@
+// Echo benchmark: the iolease uring echo server against a plain node:net echo server, measured
+// in the same run with the same client, alternating rounds so drift hits both alike.
+// Reports messages per second, server CPU per message (from /proc) and server syscalls per
+// message (perf), each as a ratio to the node:net baseline.
+// Usage: node bench/echo/run.mjs [--connections 50] [--size 128] [--seconds 5] [--warmup 1]
+//          [--rounds 3] [--client uring|net] [--json results.json]
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { canCountSyscalls, countSyscalls, cpuSeconds } from '../lib/proc.mjs';
+import { pinning, spawnNode, startServer } from '../lib/server.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const { values: opts } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '50' },
+    size: { type: 'string', default: '128' },
+    seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
+    client: { type: 'string', default: 'uring' },
+    json: { type: 'string' },
+  },
+});
+const connections = Number(opts.connections);
+const size = Number(opts.size);
+const rounds = Number(opts.rounds);
+
+const servers = [
+  { name: 'node:net', args: [`${root}bench/echo/net-echo-server.mjs`, '0'] },
+  { name: 'iolease uring', args: [`${root}examples/echo-server.mjs`, '0', 'uring'] },
+];
+const pins = pinning();
+console.log(
+  pins ? `server pinned to CPU ${pins.server}, client to CPU ${pins.client}` : '(no pinning: one CPU or no taskset)',
+);
+const syscalls = canCountSyscalls();
+if (!syscalls) console.log('(perf cannot count syscalls here: syscall column left out)');
+
+/** Runs the client against one server; samples the server between the client's two lines. */
+async function measure(server) {
+  const { pid, port, stop } = await startServer(server.args, pins?.server);
+  const client = spawnNode(
+    [`${root}bench/echo/client.mjs`, port, connections, size, opts.warmup, opts.seconds, opts.client].map(String),
+    pins?.client,
+    ['ignore', 'pipe', 'inherit'],
+  );
+  let buffered = '';
+  let cpuStart = 0;
+  let counter;
+  let result;
+  for await (const chunk of client.stdout) {
+    buffered += chunk;
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line === 'warm') {
+        cpuStart = cpuSeconds(pid);
+        // The counter attaches in parallel with the window; its own start-up is not in the CPU figure.
+        counter = syscalls ? countSyscalls(pid) : undefined;
+      } else if (line.startsWith('{')) {
+        const cpu = cpuSeconds(pid) - cpuStart;
+        const calls = counter ? await (await counter).stop() : Number.NaN;
+        const { echoed, elapsed } = JSON.parse(line);
+        result = {
+          messagesPerSecond: echoed / elapsed,
+          cpuMicrosPerMessage: (cpu * 1e6) / echoed,
+          serverCpuShare: cpu / elapsed,
+          syscallsPerMessage: calls / echoed,
+        };
+      }
+      newline = buffered.indexOf('\n');
+    }
+  }
+  await stop();
+  if (!result) throw new Error(`the client for ${server.name} reported nothing`);
+  return result;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const samples = new Map(servers.map((s) => [s.name, []]));
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 === 0 ? servers : [...servers].reverse();
+  for (const server of order) {
+    const r = await measure(server);
+    samples.get(server.name).push(r);
+    console.log(
+      `round ${round + 1} ${server.name.padEnd(14)} ${r.messagesPerSecond.toFixed(0).padStart(8)} msg/s` +
+        `  ${r.cpuMicrosPerMessage.toFixed(2).padStart(6)} µs CPU/msg` +
+        (syscalls ? `  ${r.syscallsPerMessage.toFixed(2).padStart(5)} syscalls/msg` : ''),
+    );
+  }
+}
+
+const metrics = ['messagesPerSecond', 'cpuMicrosPerMessage', 'serverCpuShare', 'syscallsPerMessage'];
+const summary = Object.fromEntries(
+  servers.map((s) => [
+    s.name,
+    Object.fromEntries(metrics.map((m) => [m, median(samples.get(s.name).map((r) => r[m]))])),
+  ]),
+);
+const base = summary['node:net'];
+const uring = summary['iolease uring'];
+const ratios = Object.fromEntries(metrics.map((m) => [m, uring[m] / base[m]]));
+
+console.log(
+  `\necho, ${connections} connections × ${size} B, ${opts.client} client, ${opts.seconds} s × ${rounds} rounds (medians)`,
+);
+console.log('| server | msg/s | server CPU µs/msg | server CPU share | syscalls/msg |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const [name, s] of Object.entries(summary)) {
+  console.log(
+    `| ${name} | ${s.messagesPerSecond.toFixed(0)} | ${s.cpuMicrosPerMessage.toFixed(2)} | ` +
+      `${(s.serverCpuShare * 100).toFixed(0)} % | ${s.syscallsPerMessage.toFixed(3)} |`,
+  );
+}
+console.log(
+  `| ratio uring / net | ${ratios.messagesPerSecond.toFixed(2)}× | ${ratios.cpuMicrosPerMessage.toFixed(2)}× | ` +
+    `${ratios.serverCpuShare.toFixed(2)}× | ${ratios.syscallsPerMessage.toFixed(3)}× |`,
+);
+if (opts.json) {
+  writeFileSync(
+    opts.json,
+    `${JSON.stringify({ connections, size, rounds, summary, ratios, samples: Object.fromEntries(samples) }, null, 2)}\n`,
+  );
+}

@@ -1,0 +1,42 @@
+// Starting a server process for a benchmark and waiting until it listens.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
+
+/** CPUs for a server and its load generator, one each, or undefined where there is only one. */
+export function pinning() {
+  const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  return taskset && availableParallelism() >= 2 ? { server: 0, client: 1 } : undefined;
+}
+
+/** Spawns the running Node with `args`, pinned to `cpu` when one is given. */
+export function spawnNode(args, cpu, stdio) {
+  return cpu === undefined
+    ? spawn(process.execPath, args, { stdio })
+    : spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio });
+}
+
+/**
+ * Spawns `node <args>` and resolves once it prints `listening on host:port`. With `cpu`, the
+ * server runs pinned to that CPU (taskset execs node, so the pid is the server's).
+ */
+export async function startServer(args, cpu) {
+  const child = spawnNode(args, cpu, ['ignore', 'pipe', 'inherit']);
+  let output = '';
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening on \S+:(\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${output}`)));
+  });
+  return {
+    pid: child.pid,
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
