@@ -4,6 +4,7 @@ import {
   type ChannelState,
   ErrorCode,
   IoleaseError,
+  PooledLease,
   type RecvByteBufferSizer,
   type SocketAddress,
   validateBoolean,
@@ -16,7 +17,6 @@ import {
 } from '@iolease/interfaces';
 import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE } from './completion.js';
 import { channelClosedError, reportUncaught, systemError, writeAfterEndError } from './errors.js';
-import { UringLease } from './lease.js';
 import type { UringEventLoop } from './loop.js';
 import type { PoolWaiter } from './pool.js';
 import { type PendingWrite, WriteQueue, writeLength } from './write-queue.js';
@@ -65,7 +65,7 @@ export class UringChannel implements Channel, PoolWaiter {
   #waitingClass = -1;
   #eof = false;
   #inputEnded = false;
-  readonly #held: UringLease[] = [];
+  readonly #held: PooledLease[] = [];
   #heldDeliveryScheduled = false;
 
   // Writing
@@ -363,7 +363,7 @@ export class UringChannel implements Channel, PoolWaiter {
     const cls = this.#recvClass;
     const view = pool.take(cls, bid, length);
     const capacity = pool.classSize(cls);
-    const lease = new UringLease(pool, this.#loop.nextLeaseId(), this.id, cls, bid, view, capacity);
+    const lease = new PooledLease(pool, this.#loop.nextLeaseId(), cls, bid, view, capacity, capacity);
     if (this.#state !== 'open') {
       lease.release(); // nobody will read it: straight back to the pool
       return;
@@ -419,7 +419,7 @@ export class UringChannel implements Channel, PoolWaiter {
   /** Delivers held data in order while delivery is wanted, then the EOF (READ-2, READ-5, READ-6). */
   #deliverHeld(): void {
     while (this.#held.length > 0 && this.#wantsDelivery()) {
-      const lease = this.#held.shift() as UringLease;
+      const lease = this.#held.shift() as PooledLease;
       this.#readRequested = false;
       this.#callOnRead(lease);
     }
@@ -435,7 +435,7 @@ export class UringChannel implements Channel, PoolWaiter {
     }
   }
 
-  #callOnRead(lease: UringLease): void {
+  #callOnRead(lease: PooledLease): void {
     const handler = this.#handler;
     try {
       if (handler?.onRead !== undefined) handler.onRead(this, lease);

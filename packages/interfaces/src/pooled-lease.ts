@@ -1,0 +1,88 @@
+import { ErrorCode, IoleaseError } from './errors.js';
+import type { Lease } from './lease.js';
+
+/**
+ * What a {@link PooledLease} gives its buffer back to: a backend's pool.
+ *
+ * @since 0.1.0
+ */
+export interface LeaseOwner {
+  /**
+   * Takes back buffer `bufferId` of size class `classIndex`, which held `length` bytes. Called
+   * exactly once per lease, by {@link PooledLease.release} (LEASE-3).
+   */
+  give(classIndex: number, bufferId: number, length: number): void;
+}
+
+/**
+ * A ready-made {@link Lease} for backends: a view of one pool buffer with the exactly-once
+ * release of spec §5. A backend constructs one per filled buffer; the application sees only the
+ * {@link Lease} interface. Not needed to *use* iolease, only to implement a backend.
+ *
+ * @since 0.1.0
+ */
+export class PooledLease implements Lease {
+  readonly id: number;
+  readonly length: number;
+  readonly capacity: number;
+  readonly sizeClass: number;
+  /** null once released (LEASE-3): the owner is what the buffer goes back to. */
+  #owner: LeaseOwner | null;
+  #view: Uint8Array | null;
+  readonly #classIndex: number;
+  readonly #bufferId: number;
+
+  /**
+   * @param owner - the pool the buffer returns to
+   * @param id - unique among the loop's leases
+   * @param classIndex - index of the buffer's size class in the pool
+   * @param bufferId - the buffer within its class
+   * @param view - the received bytes, a view of pool memory (LEASE-1)
+   * @param capacity - bytes the read could have received (POOL-4)
+   * @param sizeClass - the class's buffer size
+   */
+  constructor(
+    owner: LeaseOwner,
+    id: number,
+    classIndex: number,
+    bufferId: number,
+    view: Uint8Array,
+    capacity: number,
+    sizeClass: number,
+  ) {
+    this.#owner = owner;
+    this.id = id;
+    this.#classIndex = classIndex;
+    this.#bufferId = bufferId;
+    this.#view = view;
+    this.length = view.length;
+    this.capacity = capacity;
+    this.sizeClass = sizeClass;
+  }
+
+  get bytes(): Uint8Array {
+    if (this.#view === null) throw releasedError(this.id, 'read');
+    return this.#view;
+  }
+
+  get released(): boolean {
+    return this.#owner === null;
+  }
+
+  release(): void {
+    const owner = this.#owner;
+    if (owner === null) throw releasedError(this.id, 'release');
+    this.#owner = null;
+    this.#view = null;
+    owner.give(this.#classIndex, this.#bufferId, this.length);
+  }
+}
+
+function releasedError(id: number, what: 'read' | 'release'): IoleaseError {
+  return new IoleaseError(
+    ErrorCode.LEASE_RELEASED,
+    what === 'release'
+      ? `Lease ${id} was already released; a lease is released exactly once (LEASE-3)`
+      : `Lease ${id} was released; its bytes may not be read any more (LEASE-4)`,
+  );
+}
