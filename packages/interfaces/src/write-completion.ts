@@ -23,3 +23,21 @@ export type WriteData = Uint8Array | readonly Uint8Array[];
  * @since 0.1.0
  */
 export type WriteCompletionCallback = (error: IoleaseError | undefined, bytesWritten: number) => void;
+
+/**
+ * The byte length of {@link WriteData}, or `undefined` when `data` is neither a `Uint8Array`
+ * nor an array of them, which a backend's `write()` must reject (WRITE-1).
+ *
+ * @param data - what the application passed to `write()`
+ * @since 0.1.0
+ */
+export function writeDataLength(data: unknown): number | undefined {
+  if (data instanceof Uint8Array) return data.byteLength;
+  if (!Array.isArray(data)) return undefined;
+  let total = 0;
+  for (const chunk of data) {
+    if (!(chunk instanceof Uint8Array)) return undefined;
+    total += chunk.byteLength;
+  }
+  return total;
+}

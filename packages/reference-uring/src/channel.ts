@@ -14,12 +14,13 @@ import {
   type WaterMarks,
   type WriteCompletionCallback,
   type WriteData,
+  writeDataLength,
 } from '@iolease/interfaces';
 import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE } from './completion.js';
 import { channelClosedError, reportUncaught, systemError, writeAfterEndError } from './errors.js';
 import type { UringEventLoop } from './loop.js';
 import type { PoolWaiter } from './pool.js';
-import { type PendingWrite, WriteQueue, writeLength } from './write-queue.js';
+import { type PendingWrite, WriteQueue } from './write-queue.js';
 
 const ENOBUFS = 105;
 const ECANCELED = 125;
@@ -146,7 +147,7 @@ export class UringChannel implements Channel, PoolWaiter {
   }
 
   write(data: WriteData, onComplete?: WriteCompletionCallback): boolean {
-    const length = writeLength(data);
+    const length = writeDataLength(data);
     if (length === undefined) {
       throw new IoleaseError(
         ErrorCode.INVALID_ARG_TYPE,

@@ -11,18 +11,6 @@ export interface PendingWrite {
   error: IoleaseError | undefined;
 }
 
-/** Byte length of write data; undefined when it is not a Uint8Array or an array of them (WRITE-1). */
-export function writeLength(data: unknown): number | undefined {
-  if (data instanceof Uint8Array) return data.byteLength;
-  if (!Array.isArray(data)) return undefined;
-  let total = 0;
-  for (const chunk of data) {
-    if (!(chunk instanceof Uint8Array)) return undefined;
-    total += chunk.byteLength;
-  }
-  return total;
-}
-
 /**
  * A channel's pending writes, oldest first. Sends are built from the front: several writes go
  * out as one sendmsg, and a partial send resumes where the kernel stopped (WRITE-5, WRITE-6).

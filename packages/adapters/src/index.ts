@@ -1,0 +1,6 @@
+/**
+ * `@iolease/adapters`: iolease on every platform and for existing Node code.
+ *
+ * @packageDocumentation
+ */
+export { NetEventLoop, type NetEventLoopOptions } from './net/loop.js';

@@ -1,0 +1,578 @@
+import type { Socket } from 'node:net';
+import {
+  type Channel,
+  type ChannelHandler,
+  type ChannelState,
+  ErrorCode,
+  IoleaseError,
+  PooledLease,
+  type RecvByteBufferSizer,
+  type SocketAddress,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateWaterMarks,
+  type WaterMarks,
+  writeDataLength,
+  type WriteCompletionCallback,
+  type WriteData,
+} from '@iolease/interfaces';
+import { channelClosedError, fromNodeError, reportUncaught, writeAfterEndError } from '../errors.js';
+import type { NetEventLoop } from './loop.js';
+import type { PoolReader } from './pool.js';
+
+export interface NetChannelInit {
+  readonly sizer: RecvByteBufferSizer;
+  readonly autoRead: boolean;
+  readonly waterMarks: WaterMarks;
+}
+
+/** One write from write() to its completion (spec §8). */
+interface PendingWrite {
+  readonly length: number;
+  readonly onComplete: WriteCompletionCallback | undefined;
+  /** node:net called back (or nothing was to be sent). */
+  done: boolean;
+  /** Counted in pendingWriteBytes (WATER-2): writes refused at write() time never are. */
+  counted: boolean;
+  /** What node:net reported, or the reason the write was never sent (WRITE-10). */
+  error: IoleaseError | undefined;
+}
+
+/**
+ * One TCP connection on the node:net backend: a `net.Socket` whose `onread` lands every read
+ * in the loop's pool (see NetBufferPool) and whose write callbacks are the write completions.
+ *
+ * Reading follows spec §6 and §7 with `pause()`/`resume()` of the socket, which with `onread`
+ * stop and start the handle's reads directly. Writes go straight to the socket (node:net keeps
+ * them in order); completions run in write() order once node:net confirms each (WRITE-3, WRITE-4).
+ */
+export class NetChannel implements Channel, PoolReader {
+  readonly id: number;
+  readonly sizer: RecvByteBufferSizer;
+  readonly #loop: NetEventLoop;
+  #socket!: Socket;
+  #handler: ChannelHandler | undefined;
+  #state: ChannelState = 'open';
+  #connecting = false;
+
+  // Reading
+  #autoRead: boolean;
+  #readRequested = false;
+  /** The class the next read lands in: the sizer's choice after the last read (SIZER-1). */
+  #nextClass = 0;
+  /** Whether the socket reads (between resume() and pause(), or a read callback returning false). */
+  #socketReading = false;
+  /** The class this channel is registered as reading into, or -1. */
+  #readClass = -1;
+  #waitingClass = -1;
+  #inReadCallback = false;
+  #eof = false;
+  #inputEnded = false;
+  readonly #held: PooledLease[] = [];
+  #heldDeliveryScheduled = false;
+
+  // Writing
+  readonly #writes: PendingWrite[] = [];
+  #pendingBytes = 0;
+  #waterMarks: WaterMarks;
+  #writable = true;
+  #outputEnded = false;
+  #settleScheduled = false;
+
+  // Closing
+  #failure: IoleaseError | undefined;
+  #finalized = false;
+
+  #localAddress: SocketAddress | undefined;
+  #remoteAddress: SocketAddress | undefined;
+
+  constructor(loop: NetEventLoop, id: number, init: NetChannelInit) {
+    this.#loop = loop;
+    this.id = id;
+    this.sizer = init.sizer;
+    this.#autoRead = init.autoRead;
+    this.#waterMarks = init.waterMarks;
+    const next = this.#nextReadClass();
+    this.#nextClass = next ?? 0;
+    if (next === undefined) loop.defer(() => this.#fail(sizerError(this.id, 'threw or returned a bad size')));
+  }
+
+  /** The `onread` options for this channel's socket: every read lands in the pool. */
+  get onread(): { buffer: () => Uint8Array; callback: (bytesRead: number, buffer: Uint8Array) => boolean } {
+    return {
+      buffer: () => this.#loop.pool.landing(this.#nextClass),
+      callback: (bytesRead) => this.#onData(bytesRead),
+    };
+  }
+
+  /** Binds the socket; `connecting` until onConnected() for client channels. */
+  attach(socket: Socket, connecting: boolean): void {
+    this.#socket = socket;
+    this.#connecting = connecting;
+    socket.on('end', () => {
+      this.#eof = true;
+      this.#updateReading(true);
+    });
+    socket.on('error', (error) => this.#fail(fromNodeError(error, 'read')));
+    socket.on('close', () => this.#finalize());
+  }
+
+  get state(): ChannelState {
+    return this.#state;
+  }
+  get inputEnded(): boolean {
+    return this.#inputEnded;
+  }
+  get outputEnded(): boolean {
+    return this.#outputEnded;
+  }
+  get writable(): boolean {
+    return this.#writable;
+  }
+  get pendingWriteBytes(): number {
+    return this.#pendingBytes;
+  }
+  get autoRead(): boolean {
+    return this.#autoRead;
+  }
+  get localAddress(): SocketAddress {
+    this.#localAddress ??= toAddress(this.#socket.localAddress, this.#socket.localPort, this.#socket.localFamily);
+    return this.#localAddress;
+  }
+  get remoteAddress(): SocketAddress {
+    this.#remoteAddress ??= toAddress(this.#socket.remoteAddress, this.#socket.remotePort, this.#socket.remoteFamily);
+    return this.#remoteAddress;
+  }
+
+  setHandler(handler: ChannelHandler): void {
+    validateObject('handler', handler);
+    if (this.#state === 'closed') {
+      throw new IoleaseError(ErrorCode.INVALID_STATE, `setHandler on closed channel ${this.id}`);
+    }
+    this.#handler = handler;
+    this.#updateReading(false);
+  }
+
+  setAutoRead(autoRead: boolean): void {
+    validateBoolean('autoRead', autoRead);
+    if (this.#autoRead === autoRead) return;
+    this.#autoRead = autoRead;
+    this.#updateReading(false);
+  }
+
+  read(): void {
+    if (this.#autoRead || this.#readRequested || this.#state === 'closed') return;
+    this.#readRequested = true;
+    this.#updateReading(false);
+  }
+
+  write(data: WriteData, onComplete?: WriteCompletionCallback): boolean {
+    const length = writeDataLength(data);
+    if (length === undefined) {
+      throw new IoleaseError(
+        ErrorCode.INVALID_ARG_TYPE,
+        'The "data" argument must be a Uint8Array or an array of Uint8Array',
+      );
+    }
+    if (onComplete !== undefined && typeof onComplete !== 'function') {
+      throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "onComplete" argument must be a function');
+    }
+    const write: PendingWrite = { length, onComplete, done: false, counted: false, error: undefined };
+    if (this.#state === 'closed') write.error = channelClosedError();
+    else if (this.#outputEnded) write.error = writeAfterEndError();
+    this.#writes.push(write);
+    if (write.error !== undefined || length === 0) {
+      write.done = true;
+      this.#scheduleSettle();
+      return this.#writable;
+    }
+    write.counted = true;
+    this.#pendingBytes += length;
+    if (this.#writable && this.#pendingBytes > this.#waterMarks.high) this.#setWritable(false);
+    this.#send(write, data);
+    return this.#writable;
+  }
+
+  shutdown(): void {
+    if (this.#outputEnded || this.#state === 'closed') return;
+    this.#outputEnded = true;
+    // node:net sends FIN after every write queued before end() (LIFE-4).
+    this.#socket.end();
+  }
+
+  close(): void {
+    this.#beginClose(false, undefined);
+  }
+
+  reset(): void {
+    this.#beginClose(true, undefined);
+  }
+
+  setWaterMarks(marks: WaterMarks): void {
+    this.#waterMarks = validateWaterMarks(marks);
+    if (this.#writable && this.#pendingBytes > this.#waterMarks.high) this.#setWritable(false);
+    else if (!this.#writable && this.#pendingBytes <= this.#waterMarks.low) this.#setWritable(true);
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    validateBoolean('noDelay', noDelay);
+    if (this.#state === 'open') this.#socket.setNoDelay(noDelay);
+  }
+
+  setKeepAlive(enable: boolean, initialDelayMs = 0): void {
+    validateBoolean('enable', enable);
+    validateInteger('initialDelayMs', initialDelayMs, 0, 2 ** 31 - 1);
+    if (this.#state === 'open') this.#socket.setKeepAlive(enable, initialDelayMs);
+  }
+
+  // ---- Called by the loop and the pool ----------------------------------------------------
+
+  /** The client connection is up: reading may start. */
+  onConnected(): void {
+    this.#connecting = false;
+    this.#updateReading(true);
+  }
+
+  /** Closes as part of loop teardown or a failed connect, with an error for pending writes. */
+  abort(error: IoleaseError | undefined): void {
+    this.#beginClose(false, error);
+  }
+
+  stopForPressure(): void {
+    this.#waitingClass = this.#readClass;
+    this.#readClass = -1;
+    this.#pauseSocket();
+  }
+
+  resumeAfterPressure(): void {
+    this.#waitingClass = -1;
+    this.#updateReading(true);
+  }
+
+  // ---- Reading ---------------------------------------------------------------------------
+
+  #wantsReceive(): boolean {
+    return (
+      this.#state === 'open' &&
+      !this.#connecting &&
+      this.#handler !== undefined &&
+      !this.#eof &&
+      this.#held.length === 0 &&
+      (this.#autoRead || this.#readRequested)
+    );
+  }
+
+  #wantsDelivery(): boolean {
+    return this.#state === 'open' && this.#handler !== undefined && (this.#autoRead || this.#readRequested);
+  }
+
+  /**
+   * Brings reading in line with what the channel wants (READ-1..5): deliver held data, start
+   * or stop the socket. `inLoop` says whether callbacks may run now (false inside an API call).
+   */
+  #updateReading(inLoop: boolean): void {
+    if (this.#state !== 'open' || this.#connecting || this.#inReadCallback) return;
+    if ((this.#held.length > 0 || this.#eofPendingDelivery()) && this.#wantsDelivery()) {
+      if (inLoop) this.#deliverHeld();
+      else this.#scheduleHeldDelivery();
+      if (this.#held.length > 0) return;
+    }
+    if (this.#wantsReceive()) {
+      if (this.#readClass >= 0 || this.#waitingClass >= 0) return;
+      const pool = this.#loop.pool;
+      if (pool.hasFree(this.#nextClass)) {
+        pool.setReading(this, -1, this.#nextClass);
+        this.#readClass = this.#nextClass;
+        if (!this.#socketReading) {
+          this.#socketReading = true;
+          this.#socket.resume();
+        }
+      } else {
+        this.#waitingClass = this.#nextClass;
+        pool.wait(this, this.#nextClass);
+      }
+      return;
+    }
+    if (this.#readClass >= 0) {
+      this.#loop.pool.setReading(this, this.#readClass, -1);
+      this.#readClass = -1;
+    }
+    this.#pauseSocket();
+    if (this.#waitingClass >= 0) {
+      this.#loop.pool.forget(this, this.#waitingClass);
+      this.#waitingClass = -1;
+    }
+  }
+
+  #pauseSocket(): void {
+    if (!this.#socketReading) return;
+    this.#socketReading = false;
+    this.#socket.pause();
+  }
+
+  /**
+   * node:net's onread callback: `bytesRead` bytes landed in the class's landing buffer. Moves them
+   * into a pool buffer, delivers or holds the lease, and returns whether the socket reads on.
+   */
+  #onData(bytesRead: number): boolean {
+    const pool = this.#loop.pool;
+    const cls = this.#nextClass;
+    // Not a reader while the bytes move: taking the class's last buffer must not stop us twice.
+    if (this.#readClass >= 0) pool.setReading(this, this.#readClass, -1);
+    this.#readClass = -1;
+    if (!pool.hasFree(cls)) {
+      // The pool stops every reader before its class runs dry, so this cannot happen; if it
+      // did, failing loudly beats dropping bytes (PRESS-2).
+      this.#fail(new IoleaseError(ErrorCode.INVALID_STATE, `internal: a read landed in exhausted class ${cls}`));
+      return false;
+    }
+    const { bufferId, view } = pool.take(cls, bytesRead);
+    const capacity = pool.classSize(cls);
+    const lease = new PooledLease(pool, this.#loop.nextLeaseId(), cls, bufferId, view, capacity, capacity);
+    this.#inReadCallback = true;
+    try {
+      if (this.#state !== 'open') {
+        lease.release();
+        return false;
+      }
+      try {
+        this.sizer.record(bytesRead, capacity);
+      } catch (cause) {
+        lease.release();
+        this.#fail(sizerError(this.id, 'threw', cause));
+        return false;
+      }
+      if (this.#held.length > 0 || !this.#wantsDelivery()) {
+        this.#held.push(lease);
+      } else {
+        this.#readRequested = false;
+        this.#callOnRead(lease);
+      }
+      const next = this.#nextReadClass();
+      if (next === undefined) {
+        this.#fail(sizerError(this.id, 'threw or returned a bad size'));
+        return false;
+      }
+      this.#nextClass = next;
+    } finally {
+      this.#inReadCallback = false;
+    }
+    return this.#continueReading();
+  }
+
+  /** After a read: keep the socket reading into the next class, or stop it (node:net stops on false). */
+  #continueReading(): boolean {
+    if (!this.#wantsReceive()) {
+      this.#socketReading = false;
+      if (this.#state === 'open' && this.#held.length > 0 && this.#wantsDelivery()) this.#scheduleHeldDelivery();
+      return false;
+    }
+    const pool = this.#loop.pool;
+    if (!pool.hasFree(this.#nextClass)) {
+      this.#socketReading = false;
+      this.#waitingClass = this.#nextClass;
+      pool.wait(this, this.#nextClass);
+      return false;
+    }
+    pool.setReading(this, -1, this.#nextClass);
+    this.#readClass = this.#nextClass;
+    return true;
+  }
+
+  /** POOL-3 for the sizer's next preference; undefined when the sizer misbehaves (SIZER-3). */
+  #nextReadClass(): number | undefined {
+    let preferred: number;
+    try {
+      preferred = this.sizer.nextReadSize();
+    } catch {
+      return undefined;
+    }
+    if (!Number.isSafeInteger(preferred) || preferred <= 0) return undefined;
+    return this.#loop.pool.classIndexFor(preferred);
+  }
+
+  #eofPendingDelivery(): boolean {
+    return this.#eof && !this.#inputEnded;
+  }
+
+  #scheduleHeldDelivery(): void {
+    if (this.#heldDeliveryScheduled) return;
+    this.#heldDeliveryScheduled = true;
+    this.#loop.defer(() => {
+      this.#heldDeliveryScheduled = false;
+      this.#updateReading(true);
+    });
+  }
+
+  /** Delivers held data in order while delivery is wanted, then the EOF (READ-2, READ-5, READ-6). */
+  #deliverHeld(): void {
+    while (this.#held.length > 0 && this.#wantsDelivery()) {
+      const lease = this.#held.shift() as PooledLease;
+      this.#readRequested = false;
+      this.#callOnRead(lease);
+    }
+    if (this.#held.length === 0 && this.#eofPendingDelivery() && this.#wantsDelivery()) {
+      this.#inputEnded = true;
+      this.#readRequested = false;
+      try {
+        this.#handler?.onEnd?.(this);
+      } catch (error) {
+        reportUncaught(error);
+      }
+    }
+  }
+
+  #callOnRead(lease: PooledLease): void {
+    const handler = this.#handler;
+    try {
+      if (handler?.onRead !== undefined) handler.onRead(this, lease);
+      else lease.release(); // a handler without onRead does not want the bytes
+    } catch (error) {
+      reportUncaught(error);
+    }
+  }
+
+  // ---- Writing ---------------------------------------------------------------------------
+
+  /** Hands a write to node:net; an array goes out as one writev (cork/uncork), one callback. */
+  #send(write: PendingWrite, data: WriteData): void {
+    const socket = this.#socket;
+    const done = (error?: Error | null) => this.#onWritten(write, error);
+    this.#loop.countSubmit();
+    if (data instanceof Uint8Array) {
+      socket.write(data, done);
+      return;
+    }
+    const parts = data.filter((part) => part.byteLength > 0);
+    socket.cork();
+    for (let i = 0; i < parts.length; i++) {
+      if (i === parts.length - 1) socket.write(parts[i] as Uint8Array, done);
+      else socket.write(parts[i] as Uint8Array);
+    }
+    socket.uncork();
+  }
+
+  #onWritten(write: PendingWrite, error: Error | null | undefined): void {
+    if (write.done) return; // completed already, by close
+    write.done = true;
+    if (error) write.error = this.#failure ?? (this.#state === 'closed' ? channelClosedError() : fromNodeError(error, 'write'));
+    this.#settle();
+  }
+
+  #scheduleSettle(): void {
+    if (this.#settleScheduled) return;
+    this.#settleScheduled = true;
+    this.#loop.defer(() => {
+      this.#settleScheduled = false;
+      this.#settle();
+    });
+  }
+
+  /** Completes the writes at the front that node:net is done with, in write() order (WRITE-4). */
+  #settle(): void {
+    while (this.#writes.length > 0 && (this.#writes[0] as PendingWrite).done) {
+      this.#completeHead();
+    }
+  }
+
+  /** Completes the front write (WRITE-3): counters first, then the callback, then writability. */
+  #completeHead(): void {
+    const w = this.#writes.shift() as PendingWrite;
+    const sent = w.error === undefined;
+    if (w.counted) this.#pendingBytes -= w.length;
+    this.#loop.countWrite(sent ? w.length : 0);
+    if (w.onComplete !== undefined) {
+      try {
+        w.onComplete(w.error, sent ? w.length : 0);
+      } catch (e) {
+        reportUncaught(e);
+      }
+    }
+    if (!this.#writable && this.#pendingBytes <= this.#waterMarks.low) this.#setWritable(true);
+  }
+
+  #setWritable(writable: boolean): void {
+    this.#writable = writable;
+    this.#loop.defer(() => {
+      if (this.#finalized) return;
+      try {
+        this.#handler?.onWritabilityChanged?.(this, writable);
+      } catch (error) {
+        reportUncaught(error);
+      }
+    });
+  }
+
+  // ---- Closing ---------------------------------------------------------------------------
+
+  #fail(error: IoleaseError): void {
+    if (this.#state === 'closed') return;
+    try {
+      this.#handler?.onError?.(this, error);
+    } catch (e) {
+      reportUncaught(e);
+    }
+    this.#beginClose(false, error);
+  }
+
+  #beginClose(abortive: boolean, error: IoleaseError | undefined): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#failure = error;
+    this.#socketReading = false;
+    if (this.#readClass >= 0) this.#loop.pool.setReading(this, this.#readClass, -1);
+    this.#readClass = -1;
+    if (this.#waitingClass >= 0) this.#loop.pool.forget(this, this.#waitingClass);
+    this.#waitingClass = -1;
+    if (abortive && !this.#connecting) this.#socket.resetAndDestroy();
+    else this.#socket.destroy();
+  }
+
+  /** node:net closed the socket: nothing references the channel's memory any more (LIFE-7). */
+  #finalize(): void {
+    if (this.#finalized) return;
+    if (this.#state === 'open') {
+      // Closed under us (the peer's reset arrives as 'error' first; this is the rest).
+      this.#state = 'closed';
+      if (this.#readClass >= 0) this.#loop.pool.setReading(this, this.#readClass, -1);
+      if (this.#waitingClass >= 0) this.#loop.pool.forget(this, this.#waitingClass);
+    }
+    this.#finalized = true;
+    const failure = this.#failure ?? channelClosedError();
+    // Writes node:net never confirmed fail; confirmed ones keep their result (WRITE-9, WRITE-3).
+    for (const w of this.#writes) {
+      if (w.done) continue;
+      w.error = failure;
+      w.done = true;
+    }
+    this.#settle();
+    for (const lease of this.#held.splice(0)) lease.release();
+    this.#loop.channelFinalized(this);
+    const handler = this.#handler;
+    // Through the deferred queue, so it follows any callback already deferred (LIFE-12).
+    this.#loop.defer(() => {
+      try {
+        handler?.onClose?.(this);
+      } catch (error) {
+        reportUncaught(error);
+      }
+    });
+  }
+}
+
+function sizerError(id: number, what: string, cause?: unknown): IoleaseError {
+  return new IoleaseError(
+    ErrorCode.INVALID_SIZER,
+    `The sizer of channel ${id} ${what}; nextReadSize() must return a positive safe integer (SIZER-3)`,
+    { cause },
+  );
+}
+
+function toAddress(address: string | undefined, port: number | undefined, family: string | undefined): SocketAddress {
+  return {
+    family: family === 'IPv6' ? 'IPv6' : 'IPv4',
+    address: address ?? '',
+    port: port ?? 0,
+  };
+}

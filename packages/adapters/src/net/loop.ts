@@ -1,0 +1,308 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import net from 'node:net';
+import {
+  type AcceptCallback,
+  AdaptiveRecvByteBufferSizer,
+  type Channel,
+  type ChannelHandler,
+  type ChannelOptions,
+  type ConnectOptions,
+  DEFAULT_SIZE_CLASSES,
+  DEFAULT_WATER_MARKS,
+  ErrorCode,
+  type EventLoop,
+  type EventLoopOptions,
+  IoleaseError,
+  type LeakReport,
+  type Listener,
+  type ListenOptions,
+  type LoopStatistics,
+  type Unsubscribe,
+  validateBoolean,
+  validateFunction,
+  validateInteger,
+  validateObject,
+  validateSizeClasses,
+  validateWaterMarks,
+  type WaterMarks,
+} from '@iolease/interfaces';
+import { fromNodeError, loopClosedError, reportUncaught } from '../errors.js';
+import { NetChannel, type NetChannelInit } from './channel.js';
+import { NetListener, takeAcceptedHandle } from './listener.js';
+import { NetBufferPool } from './pool.js';
+
+/** Options of the node:net loop: those of every EventLoop (spec §2). */
+export type NetEventLoopOptions = EventLoopOptions;
+
+/** Validated channel options of a listen() or connect(); each channel gets its own sizer. */
+interface ChannelTemplate {
+  readonly sizer: () => NetChannelInit['sizer'];
+  readonly autoRead: boolean;
+  readonly noDelay: boolean;
+  readonly waterMarks: WaterMarks;
+}
+
+/**
+ * The node:net EventLoop: the iolease contract on libuv's readiness-based sockets, on every
+ * platform Node runs on. Receive memory is a loop-owned pool, as on io_uring; each node:net
+ * callback is one completion, so `completionBatches` equals `completions`.
+ */
+export class NetEventLoop implements EventLoop {
+  readonly backend = 'node:net';
+  readonly pool: NetBufferPool;
+  readonly #waterMarks: WaterMarks;
+  readonly #channels = new Set<NetChannel>();
+  readonly #listeners = new Set<NetListener>();
+  readonly #servers = new Set<net.Server>();
+  #closed = false;
+  #closePromise: Promise<void> | undefined;
+  #onDrained: (() => void) | undefined;
+  #deferred: (() => void)[] = [];
+  #deferScheduled = false;
+  #nextChannelId = 1;
+  #nextLeaseId = 1;
+  #leasesDelivered = 0;
+  #writesCompleted = 0;
+  #bytesWritten = 0;
+  #writesSubmitted = 0;
+
+  constructor(options: NetEventLoopOptions = {}) {
+    validateObject('options', options);
+    const sizeClasses = validateSizeClasses(options.sizeClasses ?? DEFAULT_SIZE_CLASSES);
+    this.#waterMarks = validateWaterMarks(options.waterMarks ?? DEFAULT_WATER_MARKS);
+    const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
+    const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
+    const leakDetection = diagnostics.leakDetection ?? 'off';
+    if (leakDetection !== 'off') {
+      throw new IoleaseError(
+        ErrorCode.FEATURE_UNSUPPORTED,
+        `Leak detection level "${String(leakDetection)}" is not available in this version of the node:net loop`,
+      );
+    }
+    this.pool = new NetBufferPool(sizeClasses, { poison, defer: (task) => this.defer(task) });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  listen(options: ListenOptions, onAccept: AcceptCallback): Promise<Listener> {
+    this.#assertOpen();
+    validateObject('options', options);
+    validateFunction('onAccept', onAccept);
+    const port = validateInteger('options.port', options.port, 0, 65535);
+    const backlog = validateInteger('options.backlog', options.backlog ?? 511, 1, 65535);
+    const reusePort = validateBoolean('options.reusePort', options.reusePort ?? false);
+    const ipv6Only = validateBoolean('options.ipv6Only', options.ipv6Only ?? false);
+    const host = parseHost(options.host);
+    const template = this.#channelTemplate(options);
+    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+    server.on('connection', (accepted) => this.#adopt(accepted, template, onAccept));
+    this.#servers.add(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', (error) => {
+        this.#servers.delete(server);
+        reject(fromNodeError(error, 'listen'));
+      });
+      server.listen({ host, port, backlog, ipv6Only, reusePort }, () => {
+        server.removeAllListeners('error');
+        server.on('error', reportUncaught);
+        const listener = new NetListener(server, () => {
+          this.#servers.delete(server);
+          this.#listeners.delete(listener);
+          this.#checkDrained();
+        });
+        this.#listeners.add(listener);
+        resolve(listener);
+      });
+    });
+  }
+
+  connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
+    this.#assertOpen();
+    validateObject('options', options);
+    if (handler !== undefined) validateObject('handler', handler);
+    const port = validateInteger('options.port', options.port, 1, 65535);
+    const host = parseHost(options.host);
+    const template = this.#channelTemplate(options);
+    const channel = this.#newChannel(template);
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: template.noDelay, onread: channel.onread });
+    socket.pause(); // no reading before connect and a handler (LIFE-2)
+    channel.attach(socket, true);
+    if (handler !== undefined) channel.setHandler(handler);
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => {
+        channel.abort(undefined);
+        reject(fromNodeError(error, 'connect'));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        resolve(channel);
+        channel.onConnected();
+      });
+    });
+  }
+
+  stats(): LoopStatistics {
+    const completions = this.#leasesDelivered + this.#writesCompleted;
+    return {
+      pool: this.pool.stats(),
+      channelsOpen: this.#channels.size,
+      listenersOpen: this.#listeners.size,
+      leasesDelivered: this.#leasesDelivered,
+      completions,
+      completionBatches: completions,
+      submissions: this.#writesSubmitted,
+      submitCalls: this.#writesSubmitted,
+      writesCompleted: this.#writesCompleted,
+      bytesWritten: this.#bytesWritten,
+      zeroCopyCopied: 0,
+      leaksDetected: 0,
+    };
+  }
+
+  onLeak(listener: (report: LeakReport) => void): Unsubscribe {
+    validateFunction('listener', listener);
+    return () => {};
+  }
+
+  close(): Promise<void> {
+    this.#closePromise ??= (async () => {
+      this.#closed = true;
+      const drained = new Promise<void>((resolve) => {
+        this.#onDrained = resolve;
+      });
+      for (const listener of this.#listeners) void listener.close();
+      for (const channel of this.#channels) channel.abort(undefined);
+      this.#checkDrained();
+      await drained;
+      // Callbacks deferred by the last closes (onClose among them) run before the promise settles.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.pool.close();
+    })();
+    return this.#closePromise;
+  }
+
+  // ---- For channels ----------------------------------------------------------------------
+
+  /**
+   * Runs `task` soon, in order with other deferred tasks, never inside the API call that asked
+   * (LOOP-2). One microtask drains the whole queue.
+   */
+  defer(task: () => void): void {
+    this.#deferred.push(task);
+    if (this.#deferScheduled) return;
+    this.#deferScheduled = true;
+    queueMicrotask(this.#runDeferred);
+  }
+
+  nextLeaseId(): number {
+    this.#leasesDelivered++;
+    return this.#nextLeaseId++;
+  }
+
+  countSubmit(): void {
+    this.#writesSubmitted++;
+  }
+
+  countWrite(bytes: number): void {
+    this.#writesCompleted++;
+    this.#bytesWritten += bytes;
+  }
+
+  channelFinalized(channel: NetChannel): void {
+    this.#channels.delete(channel);
+    this.#checkDrained();
+  }
+
+  // ---- Internals ---------------------------------------------------------------------------
+
+  readonly #runDeferred = (): void => {
+    this.#deferScheduled = false;
+    const tasks = this.#deferred;
+    this.#deferred = [];
+    for (const task of tasks) {
+      try {
+        task();
+      } catch (error) {
+        reportUncaught(error);
+      }
+    }
+  };
+
+  #adopt(accepted: net.Socket, template: ChannelTemplate, onAccept: AcceptCallback): void {
+    if (this.#closed) {
+      accepted.destroy();
+      return;
+    }
+    const channel = this.#newChannel(template);
+    const socket = new net.Socket({
+      handle: takeAcceptedHandle(accepted),
+      allowHalfOpen: true,
+      readable: true,
+      writable: true,
+      pauseOnCreate: true,
+      onread: channel.onread,
+    } as net.SocketConstructorOpts);
+    socket.setNoDelay(template.noDelay);
+    channel.attach(socket, false);
+    try {
+      const handler = onAccept(channel);
+      if (handler !== undefined && channel.state === 'open') channel.setHandler(handler);
+    } catch (error) {
+      reportUncaught(error);
+    }
+  }
+
+  #newChannel(template: ChannelTemplate): NetChannel {
+    const channel = new NetChannel(this, this.#nextChannelId++, {
+      sizer: template.sizer(),
+      autoRead: template.autoRead,
+      waterMarks: template.waterMarks,
+    });
+    this.#channels.add(channel);
+    return channel;
+  }
+
+  #checkDrained(): void {
+    if (this.#closed && this.#channels.size === 0 && this.#servers.size === 0 && this.#onDrained !== undefined) {
+      const resolve = this.#onDrained;
+      this.#onDrained = undefined;
+      resolve();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw loopClosedError();
+  }
+
+  #channelTemplate(options: ChannelOptions): ChannelTemplate {
+    const sizer =
+      options.sizer === undefined
+        ? () => new AdaptiveRecvByteBufferSizer()
+        : validateFunction<() => NetChannelInit['sizer']>('options.sizer', options.sizer);
+    return {
+      sizer,
+      autoRead: validateBoolean('options.autoRead', options.autoRead ?? true),
+      noDelay: validateBoolean('options.noDelay', options.noDelay ?? true),
+      waterMarks: options.waterMarks === undefined ? this.#waterMarks : validateWaterMarks(options.waterMarks),
+    };
+  }
+}
+
+/** The numeric host to bind or connect to (LIFE-1): IPv4, IPv6 (bracketed or not) or localhost. */
+function parseHost(host: unknown): string {
+  if (host === undefined) return '127.0.0.1';
+  if (typeof host !== 'string') {
+    throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "options.host" argument must be of type string');
+  }
+  if (host === 'localhost') return '127.0.0.1';
+  if (isIPv4(host)) return host;
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIPv6(bare)) return bare;
+  throw new IoleaseError(
+    ErrorCode.INVALID_ARG_VALUE,
+    `The "options.host" argument must be a numeric IPv4 or IPv6 address or "localhost". Received ${JSON.stringify(host)}`,
+  );
+}

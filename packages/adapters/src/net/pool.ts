@@ -1,0 +1,228 @@
+import {
+  type BufferPool,
+  type LeaseOwner,
+  POISON_BYTE,
+  type PoolPressureEvent,
+  type PoolStatistics,
+  type SizeClassConfig,
+  type SizeClassStatistics,
+  sizeClassIndexFor,
+  type Unsubscribe,
+  validateFunction,
+} from '@iolease/interfaces';
+
+/** A channel as the pool sees it: something reading into a class, stopped and restarted by pressure. */
+export interface PoolReader {
+  /** Stop reading now: the class this reader reads into has no buffer left (PRESS-1). */
+  stopForPressure(): void;
+  /** Buffers of the class it waited on are back: read again (PRESS-3). */
+  resumeAfterPressure(): void;
+}
+
+interface ClassState {
+  readonly size: number;
+  readonly count: number;
+  readonly memory: ArrayBuffer;
+  /** Where node:net reads into for this class (see NetBufferPool). */
+  readonly landing: Uint8Array;
+  /** Free buffer ids, a stack: the most recently released buffer is the warmest in cache. */
+  readonly free: Int32Array;
+  freeCount: number;
+  bytesLeased: number;
+  underPressure: boolean;
+  pressureEvents: number;
+  /** Channels reading into this class right now. */
+  readonly readers: Set<PoolReader>;
+  /** Channels stopped by this class's pressure, in the order they stopped (PRESS-6). */
+  readonly waiters: PoolReader[];
+}
+
+/**
+ * The node:net backend's loop-owned pool (spec §3, §7).
+ *
+ * node:net's `onread` hands each socket one "next buffer" that it keeps until the socket's next
+ * read, however long the socket stays idle. Handing every socket a pool buffer would let idle
+ * connections pin the pool. Instead every socket reads into one shared landing area per class:
+ * the read runs synchronously on this thread and its callback moves the bytes at once into a
+ * free pool buffer, which becomes the lease. One copy per read buys receive memory bounded by
+ * the pool, whatever the connection count.
+ *
+ * A read may only land when its class has a free buffer to move into, so the pool stops every
+ * reader of a class the moment its last buffer is taken, and restarts them when one comes back.
+ */
+export class NetBufferPool implements BufferPool, LeaseOwner {
+  readonly sizeClasses: readonly SizeClassConfig[];
+  readonly #classes: ClassState[];
+  readonly #sizes: readonly number[];
+  readonly #poison: boolean;
+  readonly #defer: (task: () => void) => void;
+  readonly #listeners = new Set<(event: PoolPressureEvent) => void>();
+  #pressured = 0;
+  #closed = false;
+
+  constructor(sizeClasses: readonly SizeClassConfig[], options: { poison: boolean; defer: (task: () => void) => void }) {
+    this.sizeClasses = sizeClasses;
+    this.#sizes = sizeClasses.map((c) => c.size);
+    const landing = new ArrayBuffer(Math.max(...this.#sizes));
+    this.#classes = sizeClasses.map((c) => {
+      const free = new Int32Array(c.count);
+      for (let i = 0; i < c.count; i++) free[i] = c.count - 1 - i;
+      return {
+        size: c.size,
+        count: c.count,
+        memory: new ArrayBuffer(c.size * c.count),
+        landing: new Uint8Array(landing, 0, c.size),
+        free,
+        freeCount: c.count,
+        bytesLeased: 0,
+        underPressure: false,
+        pressureEvents: 0,
+        readers: new Set(),
+        waiters: [],
+      };
+    });
+    this.#poison = options.poison;
+    this.#defer = options.defer;
+  }
+
+  get underPressure(): boolean {
+    return this.#pressured > 0;
+  }
+
+  sizeClassFor(preferredSize: number): number {
+    return this.#sizes[this.classIndexFor(preferredSize)] as number;
+  }
+
+  /** POOL-3, as an index. */
+  classIndexFor(preferredSize: number): number {
+    return sizeClassIndexFor(preferredSize, this.#sizes);
+  }
+
+  classSize(index: number): number {
+    return this.#sizes[index] as number;
+  }
+
+  /** The buffer node:net reads into for class `index`. */
+  landing(index: number): Uint8Array {
+    return (this.#classes[index] as ClassState).landing;
+  }
+
+  /** Whether a read into class `index` could be moved into a pool buffer now. */
+  hasFree(index: number): boolean {
+    return (this.#classes[index] as ClassState).freeCount > 0;
+  }
+
+  /** `reader` reads into class `index` from now on (or into none, with -1). */
+  setReading(reader: PoolReader, from: number, to: number): void {
+    if (from === to) return;
+    if (from >= 0) (this.#classes[from] as ClassState).readers.delete(reader);
+    if (to >= 0) (this.#classes[to] as ClassState).readers.add(reader);
+  }
+
+  /** `reader` waits for buffers of class `index`; it is resumed once one is given back. */
+  wait(reader: PoolReader, index: number): void {
+    (this.#classes[index] as ClassState).waiters.push(reader);
+  }
+
+  /** Forgets `reader` as a waiter of class `index` (it closed or paused). */
+  forget(reader: PoolReader, index: number): void {
+    const waiters = (this.#classes[index] as ClassState).waiters;
+    const i = waiters.indexOf(reader);
+    if (i >= 0) waiters.splice(i, 1);
+  }
+
+  /**
+   * Moves `length` landed bytes of class `index` into a free buffer and returns its id and view.
+   * The caller made sure one is free (hasFree). Taking the last one stops every reader of the
+   * class before any of them can read again.
+   */
+  take(index: number, length: number): { bufferId: number; view: Uint8Array } {
+    const c = this.#classes[index] as ClassState;
+    const bufferId = c.free[--c.freeCount] as number;
+    const view = new Uint8Array(c.memory, bufferId * c.size, length);
+    view.set(length === c.size ? c.landing : c.landing.subarray(0, length));
+    c.bytesLeased += length;
+    if (c.freeCount === 0) this.#enterPressure(index, c);
+    return { bufferId, view };
+  }
+
+  /** A lease came back (LEASE-3): free its buffer and restart the class's waiters (PRESS-3). */
+  give(index: number, bufferId: number, length: number): void {
+    const c = this.#classes[index] as ClassState;
+    c.bytesLeased -= length;
+    if (this.#poison) new Uint8Array(c.memory, bufferId * c.size, c.size).fill(POISON_BYTE);
+    c.free[c.freeCount++] = bufferId;
+    if (c.underPressure && !this.#closed) this.#leavePressure(index, c);
+  }
+
+  stats(): PoolStatistics {
+    const classes: SizeClassStatistics[] = this.#classes.map((c) => ({
+      size: c.size,
+      count: c.count,
+      available: c.freeCount,
+      leased: c.count - c.freeCount,
+      pressureEvents: c.pressureEvents,
+      underPressure: c.underPressure,
+    }));
+    let leasesOut = 0;
+    let bytesLeased = 0;
+    let capacityBytes = 0;
+    let pressureEvents = 0;
+    for (const c of this.#classes) {
+      leasesOut += c.count - c.freeCount;
+      bytesLeased += c.bytesLeased;
+      capacityBytes += c.size * c.count;
+      pressureEvents += c.pressureEvents;
+    }
+    return { classes, leasesOut, bytesLeased, capacityBytes, pressureEvents };
+  }
+
+  onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {
+    validateFunction('listener', listener);
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** The loop closed: nobody reads any more; released leases only update the counters (LEASE-6). */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#classes) {
+      c.readers.clear();
+      c.waiters.length = 0;
+    }
+  }
+
+  #enterPressure(index: number, c: ClassState): void {
+    c.underPressure = true;
+    c.pressureEvents++;
+    this.#pressured++;
+    // Every reader of the class stops now, synchronously, so none reads before a buffer is free.
+    const readers = [...c.readers];
+    c.readers.clear();
+    for (const reader of readers) {
+      c.waiters.push(reader);
+      reader.stopForPressure();
+    }
+    this.#notify(index, true);
+  }
+
+  #leavePressure(index: number, c: ClassState): void {
+    c.underPressure = false;
+    this.#pressured--;
+    this.#notify(index, false);
+    // All waiters restart: an idle one takes nothing, so resuming only as many as there are free
+    // buffers could leave a busy one waiting behind an idle one for good.
+    const waiters = c.waiters.splice(0);
+    for (const reader of waiters) reader.resumeAfterPressure();
+  }
+
+  #notify(index: number, underPressure: boolean): void {
+    const event: PoolPressureEvent = { sizeClass: this.#sizes[index] as number, underPressure };
+    // Deferred: take() and give() run inside reads and release() calls (LOOP-2).
+    this.#defer(() => {
+      for (const listener of this.#listeners) listener(event);
+    });
+  }
+}
