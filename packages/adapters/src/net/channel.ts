@@ -13,9 +13,9 @@ import {
   validateObject,
   validateWaterMarks,
   type WaterMarks,
-  writeDataLength,
   type WriteCompletionCallback,
   type WriteData,
+  writeDataLength,
 } from '@iolease/interfaces';
 import { channelClosedError, fromNodeError, reportUncaught, writeAfterEndError } from '../errors.js';
 import type { NetEventLoop } from './loop.js';
@@ -67,6 +67,7 @@ export class NetChannel implements Channel, PoolReader {
   #readClass = -1;
   #waitingClass = -1;
   #inReadCallback = false;
+  #sizerFailed = false;
   #eof = false;
   #inputEnded = false;
   readonly #held: PooledLease[] = [];
@@ -93,9 +94,11 @@ export class NetChannel implements Channel, PoolReader {
     this.sizer = init.sizer;
     this.#autoRead = init.autoRead;
     this.#waterMarks = init.waterMarks;
+    // node:net asks for the first read's buffer as soon as the socket exists, so the sizer is
+    // asked now; a failure is reported when reading would start, as for any read (SIZER-3).
     const next = this.#nextReadClass();
     this.#nextClass = next ?? 0;
-    if (next === undefined) loop.defer(() => this.#fail(sizerError(this.id, 'threw or returned a bad size')));
+    this.#sizerFailed = next === undefined;
   }
 
   /** The `onread` options for this channel's socket: every read lands in the pool. */
@@ -114,7 +117,11 @@ export class NetChannel implements Channel, PoolReader {
       this.#eof = true;
       this.#updateReading(true);
     });
-    socket.on('error', (error) => this.#fail(fromNodeError(error, 'read')));
+    socket.on('error', (error) => {
+      // A failed connect reaches the caller as the rejected promise, not as callbacks.
+      if (this.#connecting) this.#connectFailed(fromNodeError(error, 'connect'));
+      else this.#fail(fromNodeError(error, 'read'));
+    });
     socket.on('close', () => this.#finalize());
   }
 
@@ -234,7 +241,19 @@ export class NetChannel implements Channel, PoolReader {
     this.#updateReading(true);
   }
 
-  /** Closes as part of loop teardown or a failed connect, with an error for pending writes. */
+  /** The connect failed: the channel closes without callbacks; onFinalized learns of it. */
+  #connectFailed(error: IoleaseError): void {
+    this.#handler = undefined;
+    this.#failure = error;
+    this.#beginClose(false, error);
+  }
+
+  /** The error that closed the channel, if any. */
+  get failure(): IoleaseError | undefined {
+    return this.#failure;
+  }
+
+  /** Closes as part of loop teardown, with an error for pending writes. */
   abort(error: IoleaseError | undefined): void {
     this.#beginClose(false, error);
   }
@@ -279,6 +298,13 @@ export class NetChannel implements Channel, PoolReader {
       if (this.#held.length > 0) return;
     }
     if (this.#wantsReceive()) {
+      if (this.#sizerFailed) {
+        this.#sizerFailed = false;
+        const fail = () => this.#fail(sizerError(this.id, 'threw or returned a bad size'));
+        if (inLoop) fail();
+        else this.#loop.defer(fail);
+        return;
+      }
       if (this.#readClass >= 0 || this.#waitingClass >= 0) return;
       const pool = this.#loop.pool;
       if (pool.hasFree(this.#nextClass)) {
@@ -456,7 +482,8 @@ export class NetChannel implements Channel, PoolReader {
   #onWritten(write: PendingWrite, error: Error | null | undefined): void {
     if (write.done) return; // completed already, by close
     write.done = true;
-    if (error) write.error = this.#failure ?? (this.#state === 'closed' ? channelClosedError() : fromNodeError(error, 'write'));
+    if (error)
+      write.error = this.#failure ?? (this.#state === 'closed' ? channelClosedError() : fromNodeError(error, 'write'));
     this.#settle();
   }
 

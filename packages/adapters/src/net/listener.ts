@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { ErrorCode, IoleaseError, type Listener, type SocketAddress } from '@iolease/interfaces';
 
 /**
@@ -43,7 +43,11 @@ export class NetListener implements Listener {
 export function takeAcceptedHandle(socket: net.Socket): unknown {
   const carrier = socket as unknown as { _handle: unknown };
   const handle = carrier._handle;
-  if (handle === null || typeof handle !== 'object' || typeof (handle as { readStart?: unknown }).readStart !== 'function') {
+  if (
+    handle === null ||
+    typeof handle !== 'object' ||
+    typeof (handle as { readStart?: unknown }).readStart !== 'function'
+  ) {
     throw new IoleaseError(
       ErrorCode.FEATURE_UNSUPPORTED,
       'This Node.js version does not expose the accepted socket handle the node:net backend adopts',

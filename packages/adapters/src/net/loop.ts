@@ -1,5 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
-import net from 'node:net';
+import net, { isIPv4, isIPv6 } from 'node:net';
 import {
   type AcceptCallback,
   AdaptiveRecvByteBufferSizer,
@@ -131,13 +130,15 @@ export class NetEventLoop implements EventLoop {
     channel.attach(socket, true);
     if (handler !== undefined) channel.setHandler(handler);
     return new Promise((resolve, reject) => {
-      const onError = (error: Error) => {
-        channel.abort(undefined);
-        reject(fromNodeError(error, 'connect'));
-      };
-      socket.once('error', onError);
+      // The channel fails itself on a connect error; the promise settles once its socket is
+      // closed, so a rejected connect leaves nothing open behind it.
+      const onClose = () =>
+        reject(
+          channel.failure ?? new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting'),
+        );
+      socket.once('close', onClose);
       socket.once('connect', () => {
-        socket.off('error', onError);
+        socket.off('close', onClose);
         resolve(channel);
         channel.onConnected();
       });

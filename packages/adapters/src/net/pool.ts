@@ -60,7 +60,10 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   #pressured = 0;
   #closed = false;
 
-  constructor(sizeClasses: readonly SizeClassConfig[], options: { poison: boolean; defer: (task: () => void) => void }) {
+  constructor(
+    sizeClasses: readonly SizeClassConfig[],
+    options: { poison: boolean; defer: (task: () => void) => void },
+  ) {
     this.sizeClasses = sizeClasses;
     this.#sizes = sizeClasses.map((c) => c.size);
     const landing = new ArrayBuffer(Math.max(...this.#sizes));
@@ -100,6 +103,11 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
 
   classSize(index: number): number {
     return this.#sizes[index] as number;
+  }
+
+  /** The memory of class `index`: every lease of the class is a view of it (LEASE-1). */
+  memoryOf(index: number): ArrayBuffer {
+    return (this.#classes[index] as ClassState).memory;
   }
 
   /** The buffer node:net reads into for class `index`. */

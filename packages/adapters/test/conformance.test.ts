@@ -1,0 +1,8 @@
+import { runConformance } from '@iolease/conformance';
+import { NetEventLoop } from '../src/index.ts';
+
+runConformance({
+  name: 'node:net',
+  createLoop: (options) => new NetEventLoop(options),
+  poolMemory: (loop, classIndex) => (loop as NetEventLoop).pool.memoryOf(classIndex),
+});

@@ -1,0 +1,127 @@
+// Helpers for the conformance suites: real node:net peers, checksums and small promise tools.
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
+import type { Channel, ChannelHandler, ConnectOptions, EventLoop, Lease, Listener } from '@iolease/interfaces';
+
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `predicate` holds, polling every few milliseconds; fails after `ms`. */
+export async function until(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+/** An echo server: every lease is written back and released when its write completes. */
+export function echoHandler(extra: Partial<ChannelHandler> = {}): ChannelHandler {
+  return {
+    onRead(channel: Channel, lease: Lease) {
+      channel.write(lease.bytes, () => lease.release());
+    },
+    onEnd(channel: Channel) {
+      channel.shutdown();
+    },
+    ...extra,
+  };
+}
+
+export async function echoServer(loop: EventLoop, host?: string): Promise<Listener> {
+  return loop.listen({ port: 0, ...(host === undefined ? {} : { host }) }, () => echoHandler());
+}
+
+/** A node:net client; resolves once connected. */
+export function netConnect(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Everything a node:net socket receives until it ends. */
+export function readAll(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+export function sha256(data: Uint8Array | Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const part of Array.isArray(data) ? data : [data]) h.update(part);
+  return h.digest('hex');
+}
+
+export { randomBytes };
+
+/** Collects a channel's reads (copied) and releases each lease at once. */
+export function collectingHandler(): ChannelHandler & {
+  readonly chunks: Buffer[];
+  readonly ended: Deferred<Buffer>;
+  readonly closed: Deferred<void>;
+  readonly errors: unknown[];
+} {
+  const chunks: Buffer[] = [];
+  const ended = deferred<Buffer>();
+  const closed = deferred<void>();
+  const errors: unknown[] = [];
+  return {
+    chunks,
+    ended,
+    closed,
+    errors,
+    onRead(_channel, lease) {
+      chunks.push(Buffer.from(lease.bytes));
+      lease.release();
+    },
+    onEnd() {
+      ended.resolve(Buffer.concat(chunks));
+    },
+    onError(_channel, error) {
+      errors.push(error);
+    },
+    onClose() {
+      closed.resolve();
+    },
+  };
+}
+
+/**
+ * A client channel of the loop under test, connected to a plain node:net server socket (the peer), so each side
+ * is driven by a different implementation.
+ */
+export async function connectToNetPeer(
+  loop: EventLoop,
+  handler: ChannelHandler,
+  options: Omit<ConnectOptions, 'port'> = {},
+): Promise<{ channel: Channel; peer: net.Socket; server: net.Server }> {
+  // allowHalfOpen: the peer must not answer our FIN with its own (half-close tests).
+  const server = net.createServer({ allowHalfOpen: true });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const channel = await loop.connect({ ...options, port }, handler);
+  const peer = await accepted;
+  server.close();
+  return { channel, peer, server };
+}

@@ -1,0 +1,43 @@
+/**
+ * `@iolease/conformance`: the iolease specification's behaviour tests, runnable against any
+ * backend. Call {@link runConformance} from a Vitest test file.
+ *
+ * @packageDocumentation
+ */
+import { describe } from 'vitest';
+import { type BackendUnderTest, makeKit } from './kit.js';
+import { echoSuite } from './suites/echo.js';
+import { leaseSuite } from './suites/lease.js';
+import { pressureSuite } from './suites/pressure.js';
+import { readInterestSuite } from './suites/read-interest.js';
+import { sizerSuite } from './suites/sizer.js';
+import { writesSuite } from './suites/writes.js';
+
+export * from './helpers.js';
+export type { BackendUnderTest, Kit } from './kit.js';
+
+/**
+ * Registers every conformance suite for `backend` with Vitest, under a `describe` naming it.
+ * Each test's title starts with the requirement IDs it checks.
+ *
+ * @example
+ * ```ts
+ * // test/conformance.test.ts of a backend package
+ * import { runConformance } from '@iolease/conformance';
+ * import { createEventLoop } from '../src/index.ts';
+ *
+ * runConformance({ name: 'my-backend', createLoop: (options) => createEventLoop(options) });
+ * ```
+ * @since 0.1.0
+ */
+export function runConformance(backend: BackendUnderTest): void {
+  const kit = makeKit(backend as BackendUnderTest);
+  describe(`conformance: ${backend.name}`, () => {
+    echoSuite(kit);
+    leaseSuite(kit);
+    pressureSuite(kit);
+    writesSuite(kit);
+    readInterestSuite(kit);
+    sizerSuite(kit);
+  });
+}

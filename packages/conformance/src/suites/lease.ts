@@ -1,0 +1,137 @@
+import type { Lease } from '@iolease/interfaces';
+import { describe, expect, it } from 'vitest';
+import { deferred, netConnect, until } from '../helpers.js';
+import type { Kit } from '../kit.js';
+
+/** Registers the suite against one backend. */
+export function leaseSuite(kit: Kit): void {
+  const { withLoop } = kit;
+
+  const small = { sizeClasses: [{ size: 512, count: 8 }] };
+
+  describe('leases', () => {
+    it('LEASE-1 LEASE-9 POOL-5 a lease is a view of pool memory, and release returns the buffer', async () => {
+      await withLoop(small, async (loop) => {
+        const got = deferred<Lease>();
+        const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => got.resolve(lease) }));
+        const socket = await netConnect(listener.address.port);
+        socket.write('hello lease');
+        const lease = await got.promise;
+        expect(Buffer.from(lease.bytes).toString()).toBe('hello lease');
+        expect(lease.length).toBe(11);
+        expect(lease.capacity).toBe(512);
+        expect(lease.sizeClass).toBe(512);
+        expect(lease.released).toBe(false);
+        // A view, not a copy: the bytes live in the size class's one pool ArrayBuffer.
+        const memory = kit.backend.poolMemory?.(loop, 0);
+        if (memory !== undefined) expect(lease.bytes.buffer).toBe(memory);
+        expect(lease.bytes.buffer.byteLength).toBe(512 * 8);
+        let stats = loop.pool.stats();
+        expect(stats.leasesOut).toBe(1);
+        expect(stats.bytesLeased).toBe(11);
+        expect(stats.classes[0]).toMatchObject({ size: 512, count: 8, leased: 1, available: 7 });
+        lease.release();
+        expect(lease.released).toBe(true);
+        stats = loop.pool.stats();
+        expect(stats.leasesOut).toBe(0);
+        expect(stats.classes[0]).toMatchObject({ leased: 0, available: 8 });
+        socket.destroy();
+      });
+    });
+
+    it('LEASE-3 LEASE-4 a second release throws ERR_IOLEASE_LEASE_RELEASED naming the lease; bytes are gone', async () => {
+      await withLoop(small, async (loop) => {
+        const got = deferred<Lease>();
+        const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => got.resolve(lease) }));
+        const socket = await netConnect(listener.address.port);
+        socket.write('x');
+        const lease = await got.promise;
+        lease.release();
+        const before = loop.pool.stats();
+        let caught: { code?: string; message?: string } = {};
+        try {
+          lease.release();
+        } catch (e) {
+          caught = e as typeof caught;
+        }
+        expect(caught.code).toBe('ERR_IOLEASE_LEASE_RELEASED');
+        expect(caught.message).toContain(`Lease ${lease.id}`);
+        expect(loop.pool.stats()).toEqual(before);
+        expect(() => lease.bytes).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_LEASE_RELEASED' }));
+        expect([lease.length, lease.capacity, lease.released]).toEqual([1, 512, true]);
+        socket.destroy();
+      });
+    });
+
+    it('LEASE-2 LEASE-7 a held lease is never overwritten while later reads arrive; release in any order', async () => {
+      await withLoop(small, async (loop) => {
+        const leases: Lease[] = [];
+        const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => leases.push(lease) }));
+        const socket = await netConnect(listener.address.port);
+        const sent: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          const text = `message-${i}-${'x'.repeat(i * 50)}`;
+          sent.push(text);
+          socket.write(text);
+          await until(() => leases.length === i + 1, 5000, `read ${i}`);
+        }
+        expect(leases.map((l) => Buffer.from(l.bytes).toString())).toEqual(sent);
+        for (const i of [3, 0, 5, 1, 4, 2]) (leases[i] as Lease).release();
+        expect(loop.pool.stats().leasesOut).toBe(0);
+        socket.destroy();
+      });
+    });
+
+    it('LEASE-5 a lease stays valid after its channel closes', async () => {
+      await withLoop(small, async (loop) => {
+        const got = deferred<Lease>();
+        const closed = deferred();
+        const listener = await loop.listen({ port: 0 }, () => ({
+          onRead: (channel, lease) => {
+            got.resolve(lease);
+            channel.close();
+          },
+          onClose: () => closed.resolve(),
+        }));
+        const socket = await netConnect(listener.address.port);
+        socket.write('outlives the channel');
+        const lease = await got.promise;
+        await closed.promise;
+        expect(Buffer.from(lease.bytes).toString()).toBe('outlives the channel');
+        expect(loop.pool.stats().leasesOut).toBe(1);
+        lease.release();
+        expect(loop.pool.stats().leasesOut).toBe(0);
+        socket.destroy();
+      });
+    });
+
+    it('LEASE-6 a lease stays readable after its loop closes, and releases once', async () => {
+      let lease!: Lease;
+      await withLoop(small, async (loop) => {
+        const got = deferred<Lease>();
+        const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, l) => got.resolve(l) }));
+        const socket = await netConnect(listener.address.port);
+        socket.write('after the loop');
+        lease = await got.promise;
+        socket.destroy();
+      });
+      expect(Buffer.from(lease.bytes).toString()).toBe('after the loop');
+      lease.release();
+      expect(() => lease.release()).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_LEASE_RELEASED' }));
+    });
+
+    it('DIAG-3 poison mode overwrites a released buffer, so a stale view shows 0xDB', async () => {
+      await withLoop({ ...small, diagnostics: { poison: true } }, async (loop) => {
+        const got = deferred<Lease>();
+        const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, l) => got.resolve(l) }));
+        const socket = await netConnect(listener.address.port);
+        socket.write('secret');
+        const lease = await got.promise;
+        const stale = lease.bytes;
+        lease.release();
+        expect([...stale]).toEqual(new Array(6).fill(0xdb));
+        socket.destroy();
+      });
+    });
+  });
+}

@@ -1,0 +1,117 @@
+import type { Channel, Lease } from '@iolease/interfaces';
+import { describe, expect, it } from 'vitest';
+import { connectToNetPeer, deferred, randomBytes, sha256, sleep, until } from '../helpers.js';
+import type { Kit } from '../kit.js';
+
+/** Registers the suite against one backend. */
+export function readInterestSuite(kit: Kit): void {
+  const { withLoop } = kit;
+
+  describe('read interest', () => {
+    it('READ-1 READ-2 READ-5 pause stops onRead; resume delivers held data first, in order', async () => {
+      await withLoop(undefined, async (loop) => {
+        const chunks: Buffer[] = [];
+        let paused = false;
+        let readsWhilePaused = 0;
+        const ended = deferred();
+        const { channel, peer } = await connectToNetPeer(loop, {
+          onRead(_c, lease) {
+            if (paused) readsWhilePaused++;
+            chunks.push(Buffer.from(lease.bytes));
+            lease.release();
+          },
+          onEnd: () => ended.resolve(),
+        });
+        expect(channel.autoRead).toBe(true);
+        const payload = randomBytes(2 * 1024 * 1024);
+        peer.write(payload.subarray(0, 100_000));
+        await until(() => chunks.length > 0, 5000, 'first read');
+        channel.setAutoRead(false);
+        paused = true;
+        peer.end(payload.subarray(100_000));
+        await sleep(100);
+        expect(readsWhilePaused).toBe(0);
+        expect(channel.inputEnded).toBe(false); // READ-6: the end waits too
+        paused = false;
+        channel.setAutoRead(true);
+        await ended.promise;
+        expect(sha256(Buffer.concat(chunks))).toBe(sha256(payload));
+        channel.close();
+      });
+    });
+
+    it('READ-3 a paused channel takes no more pool memory while data waits in the kernel', async () => {
+      await withLoop({ sizeClasses: [{ size: 2048, count: 16 }] }, async (loop) => {
+        const leases: Lease[] = [];
+        const { channel, peer } = await connectToNetPeer(loop, { onRead: (_c, l) => leases.push(l) });
+        channel.setAutoRead(false);
+        await sleep(20); // the cancel reaches the kernel
+        peer.write(randomBytes(512 * 1024));
+        await sleep(100);
+        expect(leases).toHaveLength(0);
+        expect(loop.pool.stats().leasesOut).toBe(0);
+        expect(loop.pool.stats().classes[0]?.available).toBe(16);
+        channel.close();
+        peer.destroy();
+      });
+    });
+
+    it('READ-4 with auto-read off, read() yields exactly one onRead, and repeated calls do not add up', async () => {
+      await withLoop(undefined, async (loop) => {
+        const leases: Lease[] = [];
+        const { channel, peer } = await connectToNetPeer(
+          loop,
+          { onRead: (_c, l) => leases.push(l) },
+          { autoRead: false },
+        );
+        expect(channel.autoRead).toBe(false);
+        const payload = randomBytes(64 * 1024);
+        for (let off = 0; off < payload.length; off += 1024) peer.write(payload.subarray(off, off + 1024));
+        await sleep(50);
+        expect(leases).toHaveLength(0);
+        channel.read();
+        channel.read();
+        channel.read();
+        await until(() => leases.length === 1, 5000, 'one read');
+        await sleep(50);
+        expect(leases).toHaveLength(1);
+        channel.read();
+        await until(() => leases.length === 2, 5000, 'second read');
+        await sleep(30);
+        expect(leases).toHaveLength(2);
+        // Then everything, in order.
+        channel.setAutoRead(true);
+        await until(() => leases.reduce((n, l) => n + l.length, 0) === payload.length, 5000, 'all data');
+        expect(sha256(leases.map((l) => Buffer.from(l.bytes)))).toBe(sha256(payload));
+        for (const l of leases) l.release();
+        channel.close();
+        peer.destroy();
+      });
+    });
+
+    it('LIFE-2 reads start only once a handler is set', async () => {
+      await withLoop(undefined, async (loop) => {
+        const accepted = deferred<Channel>();
+        const listener = await loop.listen({ port: 0 }, (channel) => {
+          accepted.resolve(channel);
+          return undefined;
+        });
+        const net = await import('node:net');
+        const socket = net.connect(listener.address.port, '127.0.0.1');
+        socket.write('waiting for a handler');
+        const channel = await accepted.promise;
+        await sleep(50);
+        expect(loop.pool.stats().leasesOut).toBe(0);
+        const got = deferred<string>();
+        channel.setHandler({
+          onRead: (_c, lease) => {
+            got.resolve(Buffer.from(lease.bytes).toString());
+            lease.release();
+          },
+        });
+        expect(await got.promise).toBe('waiting for a handler');
+        socket.destroy();
+      });
+    });
+  });
+}

@@ -1,0 +1,108 @@
+import { AdaptiveRecvByteBufferSizer, FixedRecvByteBufferSizer, type RecvByteBufferSizer } from '@iolease/interfaces';
+import { describe, expect, it } from 'vitest';
+import { connectToNetPeer, deferred, randomBytes, until } from '../helpers.js';
+import type { Kit } from '../kit.js';
+
+/** Registers the suite against one backend. */
+export function sizerSuite(kit: Kit): void {
+  const { withLoop } = kit;
+
+  const classes = [
+    { size: 512, count: 64 },
+    { size: 4096, count: 64 },
+    { size: 65536, count: 16 },
+  ];
+
+  async function capacitiesFor(sizer: () => RecvByteBufferSizer, bytes: number): Promise<Set<number>> {
+    return withLoop({ sizeClasses: classes }, async (loop) => {
+      const capacities = new Set<number>();
+      let total = 0;
+      const { channel, peer } = await connectToNetPeer(
+        loop,
+        {
+          onRead(_c, lease) {
+            capacities.add(lease.capacity);
+            total += lease.length;
+            lease.release();
+          },
+        },
+        { sizer },
+      );
+      peer.write(randomBytes(bytes));
+      await until(() => total === bytes, 5000, 'all bytes');
+      channel.close();
+      peer.destroy();
+      return capacities;
+    });
+  }
+
+  describe('the sizer drives the size class', () => {
+    it.each([
+      [100, 512],
+      [512, 512],
+      [3000, 4096],
+      [65536, 65536],
+      [1 << 20, 65536],
+    ])('POOL-3 POOL-4 SIZER-1 a fixed preference of %i reads into %i-byte buffers', async (size, capacity) => {
+      expect(await capacitiesFor(() => new FixedRecvByteBufferSizer(size), 200_000)).toEqual(new Set([capacity]));
+    });
+
+    it('SIZER-1 record() is called once per lease, before onRead, with its length and capacity', async () => {
+      await withLoop({ sizeClasses: classes }, async (loop) => {
+        const log: string[] = [];
+        const sizer: RecvByteBufferSizer = {
+          nextReadSize: () => 4096,
+          record: (n, cap) => log.push(`record ${n}/${cap}`),
+        };
+        const { channel, peer } = await connectToNetPeer(
+          loop,
+          {
+            onRead(_c, lease) {
+              log.push(`read ${lease.length}/${lease.capacity}`);
+              lease.release();
+            },
+          },
+          { sizer: () => sizer },
+        );
+        peer.write(randomBytes(50_000));
+        await until(
+          () => log.filter((l) => l.startsWith('read')).reduce((n, l) => n + Number(l.split(/[ /]/)[1]), 0) === 50_000,
+        );
+        for (let i = 0; i < log.length; i += 2) {
+          expect(log[i]?.replace('record', 'read')).toBe(log[i + 1]);
+        }
+        channel.close();
+        peer.destroy();
+      });
+    });
+
+    it('SIZER-1 the adaptive sizer moves a bulk transfer to the large class', async () => {
+      const capacities = await capacitiesFor(() => new AdaptiveRecvByteBufferSizer(), 4 << 20);
+      expect(capacities.has(65536)).toBe(true);
+    });
+
+    it.each([
+      ['returns 0', () => 0],
+      ['returns NaN', () => Number.NaN],
+      ['returns 1.5', () => 1.5],
+      [
+        'throws',
+        () => {
+          throw new Error('broken sizer');
+        },
+      ],
+    ])('SIZER-3 a sizer that %s fails the channel with ERR_IOLEASE_INVALID_SIZER', async (_what, nextReadSize) => {
+      await withLoop(undefined, async (loop) => {
+        const failed = deferred<string>();
+        const closed = deferred();
+        await connectToNetPeer(
+          loop,
+          { onError: (_c, e) => failed.resolve(e.code), onClose: () => closed.resolve() },
+          { sizer: () => ({ nextReadSize, record: () => {} }) },
+        );
+        expect(await failed.promise).toBe('ERR_IOLEASE_INVALID_SIZER');
+        await closed.promise;
+      });
+    });
+  });
+}

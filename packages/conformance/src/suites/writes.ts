@@ -1,0 +1,262 @@
+import type { IoleaseError } from '@iolease/interfaces';
+import { describe, expect, it } from 'vitest';
+import {
+  collectingHandler,
+  connectToNetPeer,
+  deferred,
+  randomBytes,
+  readAll,
+  sha256,
+  sleep,
+  until,
+} from '../helpers.js';
+import type { Kit } from '../kit.js';
+
+/** Registers the suite against one backend. */
+export function writesSuite(kit: Kit): void {
+  const { withLoop } = kit;
+
+  type Completion = [index: number, error: string | undefined, bytes: number];
+
+  describe('writes and write completions', () => {
+    it('WRITE-3 WRITE-4 WRITE-5 a thousand writes complete once each, in order, bytes in order', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        peer.pause(); // a slow reader: the socket buffer fills and sends go partial
+        const received = readAll(peer);
+        const writes = Array.from({ length: 1000 }, () => randomBytes(1 + Math.floor(Math.random() * 20_000)));
+        const completions: Completion[] = [];
+        writes.forEach((data, i) => {
+          channel.write(i % 3 === 0 ? [data.subarray(0, 5), data.subarray(5)] : data, (error, n) =>
+            completions.push([i, error?.code, n]),
+          );
+        });
+        expect(completions).toEqual([]); // never from inside write() (LOOP-2)
+        setTimeout(() => peer.resume(), 50);
+        await until(() => completions.length === 1000, 20_000, 'all completions');
+        channel.shutdown();
+        expect(sha256(await received)).toBe(sha256(writes));
+        expect(completions).toEqual(writes.map((w, i) => [i, undefined, w.length]));
+        await sleep(20);
+        expect(completions).toHaveLength(1000);
+        expect(channel.pendingWriteBytes).toBe(0);
+        expect(loop.stats().writesCompleted).toBe(1000);
+        channel.close();
+      });
+    });
+
+    it('WRITE-6 WRITE-7 one 16 MiB write to a slow reader completes once, after every byte', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        const data = randomBytes(16 * 1024 * 1024);
+        const done = deferred<[IoleaseError | undefined, number]>();
+        let calls = 0;
+        channel.write(data, (error, n) => {
+          calls++;
+          done.resolve([error, n]);
+        });
+        peer.pause();
+        const received = readAll(peer);
+        setTimeout(() => peer.resume(), 100);
+        expect(await done.promise).toEqual([undefined, data.length]);
+        channel.shutdown();
+        expect(sha256(await received)).toBe(sha256(data));
+        expect(calls).toBe(1);
+        channel.close();
+      });
+    });
+
+    it('WRITE-1 zero-length writes complete with 0, in order; bad data throws and changes nothing', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        const received = readAll(peer);
+        const order: string[] = [];
+        channel.write(new Uint8Array(0), (e, n) => order.push(`empty:${n}:${e?.code}`));
+        channel.write(Buffer.from('ab'), (e, n) => order.push(`ab:${n}:${e?.code}`));
+        channel.write([], (e, n) => order.push(`none:${n}:${e?.code}`));
+        for (const bad of ['text', 42, null, [Buffer.from('x'), 'y'], { length: 1 }, new ArrayBuffer(4)]) {
+          expect(() => channel.write(bad as never)).toThrow(
+            expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
+          );
+        }
+        expect(() => channel.write(Buffer.from('x'), 'cb' as never)).toThrow(
+          expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
+        );
+        expect(channel.pendingWriteBytes).toBe(2);
+        await until(() => order.length === 3, 5000);
+        expect(order).toEqual(['empty:0:undefined', 'ab:2:undefined', 'none:0:undefined']);
+        channel.shutdown();
+        expect((await received).toString()).toBe('ab');
+        channel.close();
+      });
+    });
+
+    it('WRITE-9 LIFE-7 LIFE-12 close completes every pending write with CHANNEL_CLOSED, in order, before onClose', async () => {
+      await withLoop(undefined, async (loop) => {
+        const events: string[] = [];
+        const closed = deferred();
+        const { channel, peer } = await connectToNetPeer(loop, {
+          onClose: () => {
+            events.push('close');
+            closed.resolve();
+          },
+        });
+        peer.pause(); // nothing is read: most writes cannot leave
+        for (let i = 0; i < 50; i++) {
+          channel.write(randomBytes(1024 * 1024), (e, n) =>
+            events.push(`${i}:${e?.code ?? 'ok'}:${n > 0 ? 'some' : 'none'}`),
+          );
+        }
+        await sleep(50);
+        const before = events.length;
+        channel.close();
+        channel.close(); // idempotent
+        expect(channel.state).toBe('closed');
+        expect(events).toHaveLength(before); // nothing synchronous from close() (LOOP-2)
+        await closed.promise;
+        expect(events.at(-1)).toBe('close');
+        const writes = events.slice(0, -1);
+        expect(writes.map((e) => Number(e.split(':')[0]))).toEqual(Array.from({ length: 50 }, (_, i) => i));
+        // What the kernel took before close succeeded; everything after failed: a prefix of
+        // successes, then CHANNEL_CLOSED (50 MiB is more than loopback buffers hold).
+        const firstFailure = writes.findIndex((e) => !e.includes(':ok:'));
+        expect(firstFailure).toBeGreaterThanOrEqual(0);
+        expect(writes.slice(firstFailure).every((e) => e.includes('ERR_IOLEASE_CHANNEL_CLOSED'))).toBe(true);
+        expect(writes.slice(firstFailure + 1).every((e) => e.endsWith(':none'))).toBe(true);
+        expect(channel.pendingWriteBytes).toBe(0);
+        peer.destroy();
+      });
+    });
+
+    it('WRITE-10 writes after close or shutdown complete with an error, never throw', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        const results: string[] = [];
+        channel.shutdown();
+        channel.write(Buffer.from('late'), (e) => results.push(String(e?.code)));
+        channel.close();
+        channel.write(Buffer.from('later'), (e) => results.push(String(e?.code)));
+        await until(() => results.length === 2, 5000);
+        expect(results).toEqual(['ERR_IOLEASE_WRITE_AFTER_END', 'ERR_IOLEASE_CHANNEL_CLOSED']);
+        await sleep(20);
+        channel.write(Buffer.from('after onClose'), (e) => results.push(String(e?.code)));
+        await until(() => results.length === 3, 5000);
+        expect(results[2]).toBe('ERR_IOLEASE_CHANNEL_CLOSED');
+        peer.destroy();
+      });
+    });
+
+    it('LIFE-6 LIFE-8 reset() makes the peer see ECONNRESET; a peer reset reaches onError, then onClose', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        const peerError = deferred<NodeJS.ErrnoException>();
+        peer.on('error', (e) => peerError.resolve(e));
+        peer.write('make the connection established both ways');
+        await sleep(10);
+        channel.reset();
+        expect((await peerError.promise).code).toBe('ECONNRESET');
+
+        const handler = collectingHandler();
+        const calls: string[] = [];
+        const second = await connectToNetPeer(loop, {
+          ...handler,
+          onError: (_c, e) => calls.push(`error:${e.code}`),
+          onClose: () => {
+            calls.push('close');
+            handler.closed.resolve();
+          },
+        });
+        const pending: string[] = [];
+        second.peer.pause();
+        for (let i = 0; i < 20; i++)
+          second.channel.write(randomBytes(512 * 1024), (e) => pending.push(e?.code ?? 'ok'));
+        await sleep(20);
+        second.peer.resetAndDestroy();
+        await handler.closed.promise;
+        // The first operation to meet the reset reports it: a receive sees ECONNRESET, a send
+        // EPIPE, as with node:net.
+        expect(calls).toHaveLength(2);
+        expect(['error:ECONNRESET', 'error:EPIPE']).toContain(calls[0]);
+        expect(calls[1]).toBe('close');
+        expect(pending).toHaveLength(20);
+        expect(pending.filter((c) => c !== 'ok').every((c) => c === 'ECONNRESET' || c === 'EPIPE')).toBe(true);
+      });
+    });
+  });
+
+  describe('writability water marks', () => {
+    it('WATER-1 WATER-2 WATER-3 WATER-4 WRITE-11 turns unwritable above high, writable at low, notified once each', async () => {
+      await withLoop(undefined, async (loop) => {
+        const changes: boolean[] = [];
+        const { channel, peer } = await connectToNetPeer(
+          loop,
+          { onWritabilityChanged: (_c, w) => changes.push(w) },
+          { waterMarks: { low: 1024 * 1024, high: 4 * 1024 * 1024 } },
+        );
+        expect(channel.writable).toBe(true);
+        peer.pause();
+        const received = readAll(peer);
+        const chunk = randomBytes(1024 * 1024);
+        const returns: boolean[] = [];
+        for (let i = 0; i < 8; i++) returns.push(channel.write(chunk));
+        expect(returns).toEqual([true, true, true, true, false, false, false, false]);
+        expect(channel.writable).toBe(false);
+        expect(channel.pendingWriteBytes).toBe(8 * 1024 * 1024);
+        expect(changes).toEqual([]); // not from inside write() (WATER-4)
+        await sleep(10);
+        expect(changes).toEqual([false]);
+        peer.resume();
+        await until(() => channel.writable, 10_000, 'writable again');
+        expect(channel.pendingWriteBytes).toBeLessThanOrEqual(1024 * 1024);
+        await until(() => changes.length === 2, 1000);
+        expect(changes).toEqual([false, true]);
+        channel.shutdown();
+        expect((await received).length).toBe(8 * 1024 * 1024);
+        channel.close();
+      });
+    });
+
+    it('WATER-5 rejects bad water marks', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        expect(() => channel.setWaterMarks({ low: 10, high: 5 })).toThrow(
+          expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
+        );
+        expect(() => channel.setWaterMarks({ low: -1, high: 5 })).toThrow(
+          expect.objectContaining({ code: 'ERR_IOLEASE_OUT_OF_RANGE' }),
+        );
+        channel.close();
+        peer.destroy();
+      });
+    });
+  });
+
+  describe('half-close', () => {
+    it('LIFE-4 LIFE-5 shutdown sends FIN after pending writes; reading goes on; onEnd once, then writes still work', async () => {
+      await withLoop(undefined, async (loop) => {
+        const handler = collectingHandler();
+        let ends = 0;
+        const { channel, peer } = await connectToNetPeer(loop, {
+          ...handler,
+          onEnd: (c) => {
+            ends++;
+            handler.onEnd?.(c);
+          },
+        });
+        const fromChannel = readAll(peer);
+        const big = randomBytes(3 * 1024 * 1024);
+        channel.write(big);
+        channel.shutdown();
+        expect(channel.outputEnded).toBe(true);
+        expect(sha256(await fromChannel)).toBe(sha256(big));
+        peer.end('still reading after my shutdown');
+        expect((await handler.ended.promise).toString()).toBe('still reading after my shutdown');
+        expect(ends).toBe(1);
+        expect(channel.inputEnded).toBe(true);
+        expect(channel.state).toBe('open');
+        channel.close();
+        await handler.closed.promise;
+      });
+    });
+  });
+}

@@ -1,0 +1,8 @@
+import { runConformance } from '@iolease/conformance';
+import { createEventLoop, type UringEventLoop } from '../src/index.ts';
+
+runConformance({
+  name: 'io_uring',
+  createLoop: (options) => createEventLoop(options),
+  poolMemory: (loop, classIndex) => (loop as UringEventLoop).native.pools[classIndex],
+});
