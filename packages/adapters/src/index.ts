@@ -3,4 +3,6 @@
  *
  * @packageDocumentation
  */
+
+export { ChannelDuplex, type ChannelDuplexOptions, serve } from './duplex.js';
 export { NetEventLoop, type NetEventLoopOptions } from './net/loop.js';
