@@ -1,11 +1,11 @@
 // An echo client: usage `node examples/echo-client.mjs <port> [message]`. Sends the message,
 // half-closes, prints what came back and exits non-zero if it differs.
-import { createEventLoop } from '@iolease/reference-uring';
+import { createEventLoop } from '@iolease/adapters';
 
 const port = Number(process.argv[2] ?? 7000);
 const message = process.argv[3] ?? 'hello, iolease';
 
-const loop = createEventLoop();
+const loop = await createEventLoop(); // io_uring where available, else node:net
 const chunks = [];
 const channel = await loop.connect(
   { host: '127.0.0.1', port },

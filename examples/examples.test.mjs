@@ -44,8 +44,27 @@ describe('examples', () => {
     expect({ code, signal }).toEqual({ code: 0, signal: null });
   });
 
-  it('echo-server refuses an unknown backend with a usage message', async () => {
+  it('echo-server (net) answers echo-client', async () => {
+    const server = await startServer('echo-server.mjs', /talk to it: .*\n/, 'net');
+    expect(server.output()).toContain('echo server (node:net) listening');
+    const result = await run('echo-client.mjs', String(server.port), 'round trip through node:net');
+    expect(result).toEqual({ code: 0, stdout: 'round trip through node:net\n' });
+    server.child.kill('SIGTERM');
+    await once(server.child, 'exit');
+  });
+
+  it('echo-server refuses an unknown backend with a coded error', async () => {
     const result = await run('echo-server.mjs', '0', 'carrier-pigeon');
     expect(result.code).toBe(2);
+  });
+
+  it.each(['uring', 'net', 'plain'])('http-server (%s) answers GET / with the same body', async (mode) => {
+    const server = await startServer('http-server.mjs', /listening/, mode);
+    const response = await fetch(`http://127.0.0.1:${server.port}/`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('hello from iolease\n');
+    server.child.kill('SIGTERM');
+    const [code] = await once(server.child, 'exit');
+    expect(code).toBe(0);
   });
 });

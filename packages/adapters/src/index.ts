@@ -6,3 +6,10 @@
 
 export { ChannelDuplex, type ChannelDuplexOptions, serve } from './duplex.js';
 export { NetEventLoop, type NetEventLoopOptions } from './net/loop.js';
+export {
+  type AutoEventLoopOptions,
+  type BackendRequest,
+  type BackendSelection,
+  createEventLoop,
+  openEventLoop,
+} from './select.js';
