@@ -6,6 +6,15 @@
 
 export { ChannelDuplex, type ChannelDuplexOptions, serve } from './duplex.js';
 export { NetEventLoop, type NetEventLoopOptions } from './net/loop.js';
+export { NetBufferPool } from './net/pool.js';
+export {
+  createLeasePool,
+  type LeaseOnreadOptions,
+  leaseOnread,
+  type OnreadOptions,
+  type OnreadSocket,
+  onreadHandler,
+} from './onread.js';
 export {
   type AutoEventLoopOptions,
   type BackendRequest,

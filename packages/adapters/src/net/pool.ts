@@ -120,6 +120,18 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     return (this.#classes[index] as ClassState).freeCount > 0;
   }
 
+  /**
+   * The class a read landed for class `index` can move into: `index` itself when it has a free
+   * buffer, else the next larger class that has one (POOL-4, PRESS-7), else -1. Every landing
+   * view starts at the same memory, so a larger class's copy takes the same bytes.
+   */
+  classWithFree(index: number): number {
+    for (let i = index; i < this.#classes.length; i++) {
+      if ((this.#classes[i] as ClassState).freeCount > 0) return i;
+    }
+    return -1;
+  }
+
   /** `reader` reads into class `index` from now on (or into none, with -1). */
   setReading(reader: PoolReader, from: number, to: number): void {
     if (from === to) return;
