@@ -9,6 +9,7 @@ export { NetEventLoop, type NetEventLoopOptions } from './net/loop.js';
 export { NetBufferPool } from './net/pool.js';
 export {
   createLeasePool,
+  type LeaseOnread,
   type LeaseOnreadOptions,
   leaseOnread,
   type OnreadOptions,

@@ -135,6 +135,14 @@ export interface LeaseOnreadOptions {
   readonly onRead: (lease: Lease, socket: Socket) => void;
 }
 
+/** What {@link leaseOnread} returns: an `onread` option for `net.connect` and `new net.Socket`. */
+export interface LeaseOnread {
+  buffer(): Uint8Array;
+  callback(this: Socket, bytesRead: number, buffer: Uint8Array): boolean;
+  /** Reads that found the pool dry and were given memory outside it. */
+  overflowReads(): number;
+}
+
 /**
  * Creates a receive pool for {@link leaseOnread}: loop-owned memory in size classes, shared by
  * any number of plain `net.Socket`s.
@@ -162,7 +170,7 @@ export function createLeasePool(sizeClasses: readonly SizeClassConfig[] = DEFAUL
  * const socket = net.connect({ port, onread: leaseOnread({ pool, onRead: (lease) => { use(lease.bytes); lease.release(); } }) });
  * ```
  */
-export function leaseOnread(options: LeaseOnreadOptions): OnreadOptions<Socket> & { overflowReads(): number } {
+export function leaseOnread(options: LeaseOnreadOptions): LeaseOnread {
   validateObject('options', options);
   const { pool } = options;
   if (!(pool instanceof NetBufferPool)) {

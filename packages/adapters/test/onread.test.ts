@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
+import { deferred } from '@iolease/conformance';
 import { AdaptiveRecvByteBufferSizer, type Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createLeasePool, leaseOnread, type OnreadSocket, onreadHandler } from '../src/index.ts';
@@ -22,7 +23,7 @@ describe.each(backends)('onread code on the %s loop (onreadHandler)', (_name, cr
       const buffer = Buffer.alloc(100);
       const pieces: Buffer[] = [];
       let largest = 0;
-      const done = Promise.withResolvers<void>();
+      const done = deferred();
       const listener = await loop.listen({ port: 0 }, () =>
         onreadHandler(
           {
@@ -54,7 +55,7 @@ describe.each(backends)('onread code on the %s loop (onreadHandler)', (_name, cr
     await withBackend(create, async (loop) => {
       let calls = 0;
       const pieces: Buffer[] = [];
-      const done = Promise.withResolvers<void>();
+      const done = deferred();
       const listener = await loop.listen({ port: 0 }, () =>
         onreadHandler(
           {
