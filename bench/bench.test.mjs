@@ -16,12 +16,25 @@ describe('benchmarks stay runnable', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'echo.json');
     const args = ['--seconds', '0.5', '--warmup', '0.2', '--rounds', '1', '--connections', '8', '--client', client];
     const { stdout } = await run(process.execPath, [join(here, 'echo/run.mjs'), ...args, '--json', out]);
-    expect(stdout).toContain('| ratio uring / net |');
+    expect(stdout).toContain('| iolease uring |');
     const report = JSON.parse(readFileSync(out, 'utf8'));
-    expect(Object.keys(report.summary)).toEqual(['node:net', 'iolease uring']);
+    expect(Object.keys(report.summary)).toEqual(['node:net', 'iolease uring', 'uring Duplex']);
     for (const server of Object.values(report.summary)) {
       expect(server.messagesPerSecond).toBeGreaterThan(0);
       expect(server.cpuMicrosPerMessage).toBeGreaterThan(0);
+    }
+  });
+
+  it('http/run.mjs measures the three http-server modes', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'http.json');
+    const args = ['--seconds', '0.5', '--rounds', '1', '--connections', '8', '--load', 'node', '--json', out];
+    const { stdout } = await run(process.execPath, [join(here, 'http/run.mjs'), ...args]);
+    expect(stdout).toContain('| http over iolease io_uring |');
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(report.summary)).toEqual(['plain', 'net', 'uring']);
+    for (const mode of Object.values(report.summary)) {
+      expect(mode.requestsPerSecond).toBeGreaterThan(0);
+      expect(mode.cpuMicrosPerRequest).toBeGreaterThan(0);
     }
   });
 });

@@ -15,7 +15,8 @@ export type WriteData = Uint8Array | readonly Uint8Array[];
  * On success, `error` is `undefined`, `bytesWritten` is the write's whole length, and the memory
  * is free to reuse or mutate (WRITE-7). On failure, `error` says why (`ERR_IOLEASE_CHANNEL_CLOSED`,
  * `ERR_IOLEASE_WRITE_AFTER_END`, or a system error such as `ECONNRESET`) and `bytesWritten`
- * counts what the kernel had accepted before it. Either way the backend no longer references the
+ * counts what the backend knows the kernel had accepted before it (0 where it cannot tell)
+ * (WRITE-3). Either way the backend no longer references the
  * memory.
  *
  * @param error - `undefined` on success
