@@ -8,7 +8,7 @@ const port = Number(process.argv[2] ?? 8080); // 0 picks a free port
 const mode = process.argv[3] ?? 'uring';
 const body = 'hello from iolease\n';
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 });

@@ -22,7 +22,7 @@ export interface OnreadOptions<T = unknown> {
   /** A buffer reused for every read, or a function returning the buffer for the next read. */
   readonly buffer: Uint8Array | (() => Uint8Array);
   /** Called with each read; returning `false` pauses reading until `this.resume()`. */
-  readonly callback: (this: T, bytesRead: number, buffer: Uint8Array) => boolean | undefined | void;
+  readonly callback: (this: T, bytesRead: number, buffer: Uint8Array) => unknown;
 }
 
 // ---- onread → iolease: code written for node:net's onread, on any iolease channel ------------
