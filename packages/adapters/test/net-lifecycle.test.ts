@@ -1,0 +1,59 @@
+import { readdirSync } from 'node:fs';
+import type net from 'node:net';
+import { echoHandler, netConnect } from '@iolease/conformance';
+import { describe, expect, it } from 'vitest';
+import { NetEventLoop } from '../src/index.ts';
+
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+describe('node:net loop lifecycle', () => {
+  it('LIFE-10 close() closes listeners and channels and leaves no fd open', async () => {
+    const before = openFds();
+    const loop = new NetEventLoop();
+    const listener = await loop.listen({ port: 0 }, () => echoHandler());
+    const peers: net.Socket[] = [];
+    for (let i = 0; i < 20; i++) peers.push(await netConnect(listener.address.port));
+    const client = await loop.connect({ port: listener.address.port }, echoHandler());
+    while (loop.stats().channelsOpen < 22) await new Promise((r) => setTimeout(r, 5));
+    await loop.close();
+    expect(listener.closed).toBe(true);
+    expect(client.state).toBe('closed');
+    expect(loop.stats()).toMatchObject({ channelsOpen: 0, listenersOpen: 0 });
+    for (const p of peers) p.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(openFds()).toBe(before);
+    expect(() => loop.listen({ port: 0 }, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_LOOP_CLOSED' }),
+    );
+    expect(() => loop.connect({ port: 1 })).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_LOOP_CLOSED' }));
+    await loop.close(); // idempotent
+  });
+
+  it('ERR-2 rejects bad options with coded errors before opening anything', async () => {
+    expect(() => new NetEventLoop({ sizeClasses: [] })).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
+    );
+    expect(() => new NetEventLoop({ waterMarks: { low: 10, high: 5 } })).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
+    );
+    expect(() => new NetEventLoop({ diagnostics: { leakDetection: 'all' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_FEATURE_UNSUPPORTED' }),
+    );
+    const loop = new NetEventLoop();
+    expect(() => loop.listen({ port: 70000 }, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_OUT_OF_RANGE' }),
+    );
+    expect(() => loop.listen({ port: 0, host: 'example.com' }, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
+    );
+    expect(() => loop.listen({ port: 0 }, 'nope' as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
+    );
+    expect(() => loop.connect({ port: 0 })).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_OUT_OF_RANGE' }));
+    expect(() => loop.connect({ port: 80, sizer: 5 as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
+    );
+    expect(loop.stats()).toMatchObject({ channelsOpen: 0, listenersOpen: 0 });
+    await loop.close();
+  });
+});
