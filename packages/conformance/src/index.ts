@@ -6,6 +6,7 @@
  */
 import { describe } from 'vitest';
 import { type BackendUnderTest, makeKit } from './kit.js';
+import { contractSuite } from './suites/contract.js';
 import { echoSuite } from './suites/echo.js';
 import { leaseSuite } from './suites/lease.js';
 import { pressureSuite } from './suites/pressure.js';
@@ -14,7 +15,7 @@ import { sizerSuite } from './suites/sizer.js';
 import { writesSuite } from './suites/writes.js';
 
 export * from './helpers.js';
-export type { BackendUnderTest, Kit } from './kit.js';
+export { type BackendUnderTest, CAPABILITIES, type Capabilities, type Kit } from './kit.js';
 
 /**
  * Registers every conformance suite for `backend` with Vitest, under a `describe` naming it.
@@ -33,6 +34,7 @@ export type { BackendUnderTest, Kit } from './kit.js';
 export function runConformance(backend: BackendUnderTest): void {
   const kit = makeKit(backend as BackendUnderTest);
   describe(`conformance: ${backend.name}`, () => {
+    contractSuite(kit);
     echoSuite(kit);
     leaseSuite(kit);
     pressureSuite(kit);

@@ -1,6 +1,34 @@
 import type { EventLoop, EventLoopOptions } from '@iolease/interfaces';
 
 /**
+ * The optional features of CONF-2 a backend declares (TERM-2). A test of an undeclared feature
+ * is reported as skipped, never as passed.
+ *
+ * @since 0.1.0
+ */
+export interface Capabilities {
+  /** Zero-copy sends with two-phase completion (WRITE-8). */
+  readonly zeroCopySend?: boolean;
+  /** Leak detection levels `sampled` and `all` (DIAG-1, DIAG-2). */
+  readonly leakDetection?: boolean;
+  /** Poison mode (DIAG-3). */
+  readonly poison?: boolean;
+  /** `SO_REUSEPORT` listeners (LIFE-1). */
+  readonly reusePort?: boolean;
+  /** IPv6 listeners and connections (LIFE-1). */
+  readonly ipv6?: boolean;
+}
+
+/** The capability names of CONF-2. */
+export const CAPABILITIES: readonly (keyof Capabilities)[] = [
+  'zeroCopySend',
+  'leakDetection',
+  'poison',
+  'reusePort',
+  'ipv6',
+];
+
+/**
  * A backend as the conformance kit runs it.
  *
  * @since 0.1.0
@@ -8,6 +36,8 @@ import type { EventLoop, EventLoopOptions } from '@iolease/interfaces';
 export interface BackendUnderTest<L extends EventLoop = EventLoop> {
   /** Names the backend in test titles, e.g. `io_uring`. */
   readonly name: string;
+  /** The optional features it provides (CONF-2); none by default. */
+  readonly capabilities?: Capabilities;
   /** Creates a loop; called once per test, and the kit closes it. */
   createLoop(options?: EventLoopOptions): L | Promise<L>;
   /**
@@ -20,6 +50,8 @@ export interface BackendUnderTest<L extends EventLoop = EventLoop> {
 /** What each suite gets: the backend, and a helper running a test body on a fresh loop. */
 export interface Kit {
   readonly backend: BackendUnderTest;
+  /** Whether the backend declared `capability`; tests of undeclared ones are skipped. */
+  has(capability: keyof Capabilities): boolean;
   /** Runs `fn` with a fresh loop from the backend and always closes it. */
   withLoop<T>(options: EventLoopOptions | undefined, fn: (loop: EventLoop) => Promise<T>): Promise<T>;
 }
@@ -27,6 +59,7 @@ export interface Kit {
 export function makeKit(backend: BackendUnderTest): Kit {
   return {
     backend,
+    has: (capability) => backend.capabilities?.[capability] === true,
     async withLoop(options, fn) {
       const loop = await backend.createLoop(options);
       try {

@@ -3,6 +3,7 @@ import { createEventLoop, type UringEventLoop } from '../src/index.ts';
 
 runConformance({
   name: 'io_uring',
+  capabilities: { poison: true, reusePort: true, ipv6: true },
   createLoop: (options) => createEventLoop(options),
   poolMemory: (loop, classIndex) => (loop as UringEventLoop).native.pools[classIndex],
 });

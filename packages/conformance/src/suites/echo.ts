@@ -21,7 +21,7 @@ export function echoSuite(kit: Kit): void {
       });
     });
 
-    it('LIFE-1 listens and echoes on IPv6', async () => {
+    it.skipIf(!kit.has('ipv6'))('LIFE-1 listens and echoes on IPv6', async () => {
       await withLoop(undefined, async (loop) => {
         const listener = await echoServer(loop, '::1');
         expect(listener.address).toMatchObject({ family: 'IPv6', address: '::1' });
@@ -86,7 +86,7 @@ export function echoSuite(kit: Kit): void {
       });
     });
 
-    it('LIFE-1 shares a port between two listeners with reusePort', async () => {
+    it.skipIf(!kit.has('reusePort'))('LIFE-1 shares a port between two listeners with reusePort', async () => {
       await withLoop(undefined, async (loop) => {
         const a = await loop.listen({ port: 0, reusePort: true }, () => undefined);
         const b = await loop.listen({ port: a.address.port, reusePort: true }, () => undefined);

@@ -8,7 +8,7 @@ export function pressureSuite(kit: Kit): void {
   const { withLoop } = kit;
 
   describe('pool pressure', () => {
-    it('PRESS-1 PRESS-2 PRESS-3 50 clients through 4 × 512 B buffers: every byte arrives, in order, both ways', async () => {
+    it('PRESS-1 PRESS-2 PRESS-3 PRESS-6 50 clients through 4 × 512 B buffers: every byte arrives, in order, both ways', async () => {
       await withLoop({ sizeClasses: [{ size: 512, count: 4 }] }, async (loop) => {
         const received = new Map<number, Buffer[]>();
         const held = new Map<number, Lease[]>();

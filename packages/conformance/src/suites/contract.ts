@@ -1,0 +1,383 @@
+import { threadId } from 'node:worker_threads';
+import {
+  FixedRecvByteBufferSizer,
+  type LeakReport,
+  type Lease,
+  type PoolPressureEvent,
+  type WriteCompletionCallback,
+} from '@iolease/interfaces';
+import { describe, expect, it } from 'vitest';
+import {
+  collectingHandler,
+  connectToNetPeer,
+  deferred,
+  echoHandler,
+  netConnect,
+  randomBytes,
+  readAll,
+  sha256,
+  sleep,
+  until,
+} from '../helpers.js';
+import { CAPABILITIES, type Kit } from '../kit.js';
+
+/** Registers the suite against one backend: the contract's cross-cutting rules. */
+export function contractSuite(kit: Kit): void {
+  const { withLoop } = kit;
+
+  describe('the contract', () => {
+    it('TERM-1 the loop, listener, channel, pool and lease have the members of @iolease/interfaces', async () => {
+      await withLoop(undefined, async (loop) => {
+        for (const m of ['listen', 'connect', 'stats', 'onLeak', 'close'])
+          expect(typeof Reflect.get(loop, m)).toBe('function');
+        expect(typeof loop.backend).toBe('string');
+        expect(loop.closed).toBe(false);
+        for (const m of ['sizeClassFor', 'stats', 'onPressureChange'])
+          expect(typeof Reflect.get(loop.pool, m)).toBe('function');
+        const got = deferred<Lease>();
+        const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => got.resolve(lease) }));
+        expect(typeof listener.close).toBe('function');
+        expect(listener.address.port).toBeGreaterThan(0);
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        for (const m of ['setHandler', 'setAutoRead', 'read', 'write', 'shutdown', 'close', 'reset', 'setWaterMarks']) {
+          expect(typeof Reflect.get(channel, m)).toBe('function');
+        }
+        expect(typeof channel.id).toBe('number');
+        const socket = await netConnect(listener.address.port);
+        socket.write('x');
+        const lease = await got.promise;
+        expect(lease.bytes).toBeInstanceOf(Uint8Array);
+        expect(typeof lease.release).toBe('function');
+        lease.release();
+        socket.destroy();
+        peer.destroy();
+      });
+    });
+
+    it('TERM-2 CONF-2 the declared capabilities are known names with boolean values', () => {
+      for (const [name, value] of Object.entries(kit.backend.capabilities ?? {})) {
+        expect(CAPABILITIES).toContain(name);
+        expect(typeof value).toBe('boolean');
+      }
+    });
+
+    it('LOOP-1 every callback runs on the thread that created the loop', async () => {
+      await withLoop({ sizeClasses: [{ size: 512, count: 2 }] }, async (loop) => {
+        const threads = new Set<number>();
+        const seen = () => threads.add(threadId);
+        const closed = deferred();
+        loop.pool.onPressureChange(seen);
+        const listener = await loop.listen({ port: 0 }, () => {
+          seen();
+          return {
+            onRead: (channel, lease) => {
+              seen();
+              channel.write(lease.bytes, () => {
+                seen();
+                lease.release();
+              });
+            },
+            onEnd: (channel) => {
+              seen();
+              channel.shutdown();
+              channel.write(Buffer.alloc(0), () => channel.close());
+            },
+            onClose: () => {
+              seen();
+              closed.resolve();
+            },
+          };
+        });
+        const socket = await netConnect(listener.address.port);
+        const echoed = readAll(socket);
+        socket.end(randomBytes(20_000));
+        await echoed;
+        await closed.promise;
+        expect(threads).toEqual(new Set([threadId]));
+      });
+    });
+
+    it('LOOP-2 no callback runs inside the API call that causes it', async () => {
+      await withLoop(undefined, async (loop) => {
+        let inside = '';
+        const events: string[] = [];
+        const { channel, peer } = await connectToNetPeer(loop, {
+          onWritabilityChanged: () => events.push(`writability${inside}`),
+          onClose: () => events.push(`close${inside}`),
+        });
+        channel.setWaterMarks({ low: 0, high: 1 });
+        inside = ' inside write()';
+        channel.write(Buffer.from('abc'), () => events.push(`completion${inside}`));
+        channel.write(Buffer.alloc(0), () => events.push(`empty completion${inside}`));
+        inside = '';
+        await until(() => events.includes('completion'), 5000, 'the completion');
+        inside = ' inside close()';
+        channel.close();
+        channel.write(Buffer.from('late'), () => events.push(`late completion${inside}`));
+        inside = '';
+        await until(() => events.includes('close') && events.includes('late completion'), 5000, 'close');
+        expect(events.filter((e) => e.includes('inside'))).toEqual([]);
+        peer.destroy();
+      });
+    });
+
+    it('LOOP-4 DIAG-4 stats() reports completions, batches, submissions and every counter of DIAG-4', async () => {
+      await withLoop(undefined, async (loop) => {
+        const before = loop.stats();
+        const listener = await loop.listen({ port: 0 }, () => echoHandler());
+        const socket = await netConnect(listener.address.port);
+        const echoed = readAll(socket);
+        socket.end(randomBytes(100_000));
+        await echoed;
+        const after = loop.stats();
+        for (const key of [
+          'completions',
+          'completionBatches',
+          'submissions',
+          'submitCalls',
+          'leasesDelivered',
+          'writesCompleted',
+          'bytesWritten',
+          'zeroCopyCopied',
+          'leaksDetected',
+        ] as const) {
+          expect(Number.isSafeInteger(after[key]), key).toBe(true);
+          expect(after[key], key).toBeGreaterThanOrEqual(before[key]);
+        }
+        expect(after.completions).toBeGreaterThan(before.completions);
+        expect(after.completionBatches).toBeGreaterThan(0);
+        expect(after.completionBatches).toBeLessThanOrEqual(after.completions);
+        expect(after.submissions).toBeGreaterThan(0);
+        expect(after.bytesWritten - before.bytesWritten).toBe(100_000);
+        expect(Number.isSafeInteger(after.pool.leasesOut)).toBe(true);
+        expect(Number.isSafeInteger(after.pool.pressureEvents)).toBe(true);
+      });
+    });
+
+    it.skipIf(kit.backend.poolMemory === undefined)(
+      'POOL-1 POOL-6 every lease views pool memory, which stays the same as channels come and go',
+      async () => {
+        const classes = [
+          { size: 512, count: 16 },
+          { size: 16384, count: 8 },
+        ];
+        await withLoop({ sizeClasses: classes }, async (loop) => {
+          const memory = classes.map((_, i) => kit.backend.poolMemory?.(loop, i));
+          const capacity = loop.stats().pool.capacityBytes;
+          let foreign = 0;
+          const listener = await loop.listen({ port: 0 }, () => ({
+            onRead(channel, lease) {
+              if (!memory.includes(lease.bytes.buffer)) foreign++;
+              channel.write(lease.bytes, () => lease.release());
+            },
+            onEnd: (channel) => channel.shutdown(),
+          }));
+          const sockets = await Promise.all(Array.from({ length: 100 }, () => netConnect(listener.address.port)));
+          const echoes = sockets.map((s) => readAll(s));
+          for (const s of sockets) s.end(randomBytes(3000));
+          await Promise.all(echoes);
+          expect(foreign).toBe(0);
+          expect(loop.stats().pool.capacityBytes).toBe(capacity);
+          expect(classes.map((_, i) => kit.backend.poolMemory?.(loop, i))).toEqual(memory);
+        });
+      },
+    );
+
+    it('POOL-7 the pool exposes its size classes and the mapping from a preferred size', async () => {
+      const classes = [
+        { size: 256, count: 4 },
+        { size: 4096, count: 2 },
+      ];
+      await withLoop({ sizeClasses: classes }, async (loop) => {
+        expect(loop.pool.sizeClasses.map((c) => ({ size: c.size, count: c.count }))).toEqual(classes);
+        expect([1, 256, 257, 4096, 1 << 20].map((n) => loop.pool.sizeClassFor(n))).toEqual([
+          256, 256, 4096, 4096, 4096,
+        ]);
+      });
+    });
+
+    it('LEASE-8 LIFE-9 leases hold at least one byte; the end is onEnd; state and ended flags follow the lifecycle', async () => {
+      await withLoop(undefined, async (loop) => {
+        const lengths: number[] = [];
+        const ended = deferred();
+        const { channel, peer } = await connectToNetPeer(loop, {
+          onRead(_c, lease) {
+            lengths.push(lease.length);
+            lease.release();
+          },
+          onEnd: () => ended.resolve(),
+        });
+        expect(channel).toMatchObject({ state: 'open', inputEnded: false, outputEnded: false });
+        for (let i = 0; i < 20; i++) {
+          peer.write(randomBytes(1 + i * 50));
+          await sleep(1);
+        }
+        peer.end();
+        await ended.promise;
+        expect(lengths.length).toBeGreaterThan(0);
+        expect(Math.min(...lengths)).toBeGreaterThanOrEqual(1);
+        expect(channel).toMatchObject({ state: 'open', inputEnded: true, outputEnded: false });
+        channel.shutdown();
+        expect(channel.outputEnded).toBe(true);
+        channel.close();
+        expect(channel.state).toBe('closed');
+      });
+    });
+
+    it('ERR-6 operations a state forbids throw ERR_IOLEASE_INVALID_STATE', async () => {
+      await withLoop(undefined, async (loop) => {
+        const handler = collectingHandler();
+        const { channel, peer } = await connectToNetPeer(loop, handler);
+        channel.close();
+        await handler.closed.promise;
+        expect(() => channel.setHandler({})).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_STATE' }));
+        peer.destroy();
+      });
+    });
+
+    it('WRITE-2 written memory is never modified; memory the application changes after write() corrupts no other write', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        const received = readAll(peer);
+        const kept = randomBytes(200_000);
+        const copy = Buffer.from(kept);
+        const scribbled = randomBytes(200_000);
+        const done = deferred();
+        channel.write(kept);
+        channel.write(scribbled);
+        scribbled.fill(0x55); // the application breaks WRITE-2 for this write only
+        channel.write(Buffer.from('tail'), () => done.resolve());
+        await done.promise;
+        channel.shutdown();
+        const bytes = await received;
+        expect(kept.equals(copy)).toBe(true);
+        expect(sha256(bytes.subarray(0, kept.length))).toBe(sha256(copy));
+        expect(bytes.subarray(bytes.length - 4).toString()).toBe('tail');
+        expect(bytes.length).toBe(kept.length + scribbled.length + 4);
+        channel.close();
+      });
+    });
+
+    it('READ-6 onEnd waits for every byte and for read interest, as data does', async () => {
+      await withLoop(undefined, async (loop) => {
+        const chunks: Buffer[] = [];
+        let endedAt = -1;
+        const { channel, peer } = await connectToNetPeer(
+          loop,
+          {
+            onRead(_c, lease) {
+              chunks.push(Buffer.from(lease.bytes));
+              lease.release();
+            },
+            onEnd: () => {
+              endedAt = chunks.length;
+            },
+          },
+          { autoRead: false },
+        );
+        const payload = randomBytes(50_000);
+        peer.end(payload);
+        await sleep(100);
+        expect(endedAt).toBe(-1); // auto-read off, no read(): neither data nor the end
+        channel.read();
+        await until(() => chunks.length > 0, 5000, 'one read');
+        await sleep(50);
+        expect(endedAt).toBe(-1);
+        channel.setAutoRead(true);
+        await until(() => endedAt >= 0, 5000, 'onEnd');
+        expect(endedAt).toBe(chunks.length);
+        expect(sha256(Buffer.concat(chunks))).toBe(sha256(payload));
+        channel.close();
+      });
+    });
+
+    it('PRESS-7 a read never lands in a class smaller than the sizer asked for, even under pressure', async () => {
+      const classes = [
+        { size: 512, count: 64 },
+        { size: 4096, count: 2 },
+      ];
+      await withLoop({ sizeClasses: classes }, async (loop) => {
+        const held: Lease[] = [];
+        let smallest = Number.POSITIVE_INFINITY;
+        let total = 0;
+        const pressure: PoolPressureEvent[] = [];
+        loop.pool.onPressureChange((e) => pressure.push(e));
+        const { channel, peer } = await connectToNetPeer(
+          loop,
+          {
+            onRead(_c, lease) {
+              smallest = Math.min(smallest, lease.capacity);
+              total += lease.length;
+              held.push(lease);
+            },
+          },
+          { sizer: () => new FixedRecvByteBufferSizer(3000) },
+        );
+        peer.write(randomBytes(200_000));
+        await until(() => pressure.some((e) => e.sizeClass === 4096 && e.underPressure), 5000, 'pressure on 4096');
+        await sleep(50);
+        for (let i = 0; total < 200_000 && i < 500; i++) {
+          for (const lease of held.splice(0)) lease.release();
+          await sleep(2);
+        }
+        expect(total).toBe(200_000);
+        expect(smallest).toBe(4096);
+        for (const lease of held.splice(0)) lease.release();
+        channel.close();
+        peer.destroy();
+      });
+    });
+
+    it.skipIf(!kit.has('zeroCopySend'))(
+      'WRITE-8 zero-copy sends complete once, after the data, and count copied sends',
+      async () => {
+        await withLoop(undefined, async (loop) => {
+          const { channel, peer } = await connectToNetPeer(loop, {});
+          const received = readAll(peer);
+          const payload = randomBytes(8 * 1024 * 1024);
+          const results: Parameters<WriteCompletionCallback>[] = [];
+          const done = deferred();
+          channel.write(payload, (...args) => {
+            results.push(args);
+            done.resolve();
+          });
+          await done.promise;
+          channel.shutdown();
+          expect(sha256(await received)).toBe(sha256(payload));
+          expect(results).toEqual([[undefined, payload.length]]);
+          expect(Number.isSafeInteger(loop.stats().zeroCopyCopied)).toBe(true);
+          channel.close();
+        });
+      },
+    );
+
+    it.skipIf(!kit.has('leakDetection'))(
+      'DIAG-1 DIAG-2 a lease dropped without release is reported to onLeak with its id and size class',
+      async () => {
+        await withLoop({ diagnostics: { leakDetection: 'all' } }, async (loop) => {
+          const reports: LeakReport[] = [];
+          loop.onLeak((r) => reports.push(r));
+          let leakedId = -1;
+          const { peer } = await connectToNetPeer(loop, {
+            onRead(_c, lease) {
+              leakedId = lease.id; // and never released
+            },
+          });
+          peer.write('leak me');
+          await until(() => leakedId >= 0, 5000, 'a lease');
+          const { runInNewContext } = await import('node:vm');
+          const { setFlagsFromString } = await import('node:v8');
+          setFlagsFromString('--expose-gc');
+          const gc = runInNewContext('gc') as () => void;
+          for (let i = 0; i < 50 && reports.length === 0; i++) {
+            gc();
+            await sleep(20);
+          }
+          expect(reports.map((r) => r.leaseId)).toContain(leakedId);
+          expect(loop.stats().leaksDetected).toBeGreaterThan(0);
+          peer.destroy();
+        });
+      },
+    );
+  });
+}
