@@ -9,6 +9,7 @@ import { type BackendUnderTest, makeKit } from './kit.js';
 import { contractSuite } from './suites/contract.js';
 import { echoSuite } from './suites/echo.js';
 import { leaseSuite } from './suites/lease.js';
+import { lifecycleSuite } from './suites/lifecycle.js';
 import { pressureSuite } from './suites/pressure.js';
 import { readInterestSuite } from './suites/read-interest.js';
 import { sizerSuite } from './suites/sizer.js';
@@ -41,5 +42,6 @@ export function runConformance(backend: BackendUnderTest): void {
     writesSuite(kit);
     readInterestSuite(kit);
     sizerSuite(kit);
+    lifecycleSuite(kit);
   });
 }

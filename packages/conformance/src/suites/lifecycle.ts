@@ -1,0 +1,156 @@
+import { existsSync, readdirSync } from 'node:fs';
+import type { Channel } from '@iolease/interfaces';
+import { describe, expect, it } from 'vitest';
+import { deferred, echoServer, netConnect, randomBytes, readAll, sha256, sleep } from '../helpers.js';
+import type { Kit } from '../kit.js';
+
+/** Open file descriptors of this process, where the platform shows them (Linux /proc). */
+const canCountFds = existsSync('/proc/self/fd');
+const openFds = () => readdirSync('/proc/self/fd').length;
+const code = (c: string) => expect.objectContaining({ code: c });
+
+/** Registers the suite against one backend: loop lifecycle and bad input. */
+export function lifecycleSuite(kit: Kit): void {
+  const { withLoop, backend } = kit;
+
+  describe('loop lifecycle', () => {
+    it('LIFE-10 close() closes every listener and channel, once, and then refuses listen and connect', async () => {
+      const loop = await backend.createLoop();
+      const closes: number[] = [];
+      const listener = await loop.listen({ port: 0 }, () => ({
+        onRead: (c, l) => c.write(l.bytes, () => l.release()),
+        onClose: (c) => closes.push(c.id),
+      }));
+      const clients = await Promise.all(Array.from({ length: 20 }, () => netConnect(listener.address.port)));
+      const connected: Channel[] = [];
+      for (let i = 0; i < 5; i++) connected.push(await loop.connect({ port: listener.address.port }, {}));
+      await sleep(20);
+      expect(loop.stats()).toMatchObject({ channelsOpen: 30, listenersOpen: 1 });
+      for (const c of clients) c.write('some traffic');
+      await sleep(20);
+      const closing = loop.close();
+      expect(loop.close()).toBe(closing); // idempotent
+      await closing;
+      expect(loop.closed).toBe(true);
+      expect(listener.closed).toBe(true);
+      expect(closes).toHaveLength(25);
+      expect(connected.every((c) => c.state === 'closed')).toBe(true);
+      expect(loop.stats()).toMatchObject({ channelsOpen: 0, listenersOpen: 0 });
+      for (const c of clients) c.destroy();
+      expect(() => loop.listen({ port: 0 }, () => undefined)).toThrow(code('ERR_IOLEASE_LOOP_CLOSED'));
+      expect(() => loop.connect({ port: 1 })).toThrow(code('ERR_IOLEASE_LOOP_CLOSED'));
+    });
+
+    it.skipIf(!canCountFds)('LIFE-10 fifty loops opened, used and closed leave no file descriptor open', async () => {
+      const baseline = openFds();
+      for (let i = 0; i < 50; i++) {
+        const loop = await backend.createLoop({ sizeClasses: [{ size: 4096, count: 64 }] });
+        const listener = await echoServer(loop);
+        const socket = await netConnect(listener.address.port);
+        const echoed = readAll(socket);
+        socket.end('x');
+        await echoed;
+        await loop.close();
+      }
+      await sleep(20);
+      expect(openFds()).toBe(baseline);
+    });
+
+    it('LOOP-3 timers keep firing while the loop is busy echoing', async () => {
+      await withLoop(undefined, async (loop) => {
+        const listener = await echoServer(loop);
+        const ticks: number[] = [performance.now()];
+        const interval = setInterval(() => ticks.push(performance.now()), 1);
+        const payload = randomBytes(4 * 1024 * 1024);
+        const sockets = await Promise.all(Array.from({ length: 8 }, () => netConnect(listener.address.port)));
+        const results = sockets.map((s) => readAll(s));
+        for (const s of sockets) s.end(payload);
+        const echoed = await Promise.all(results);
+        clearInterval(interval);
+        ticks.push(performance.now());
+        for (const e of echoed) expect(sha256(e)).toBe(sha256(payload));
+        // 32 MiB each way took many event-loop turns. A loop that blocked its thread, or starved
+        // timers, would show one long gap between ticks.
+        const longestGap = Math.max(...ticks.slice(1).map((t, i) => t - (ticks[i] as number)));
+        expect(ticks.length).toBeGreaterThan(3);
+        expect(longestGap).toBeLessThan(250);
+      });
+    });
+  });
+
+  describe('bad input gets a coded error, never a crash', () => {
+    it.each([
+      [{ sizeClasses: [] }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
+      [{ sizeClasses: [{ size: 512, count: 0 }] }, 'ERR_IOLEASE_OUT_OF_RANGE'],
+      [{ sizeClasses: [{ size: 0, count: 1 }] }, 'ERR_IOLEASE_OUT_OF_RANGE'],
+      [
+        {
+          sizeClasses: [
+            { size: 4096, count: 1 },
+            { size: 512, count: 1 },
+          ],
+        },
+        'ERR_IOLEASE_INVALID_ARG_VALUE',
+      ],
+      [{ sizeClasses: 'big' }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
+      [{ waterMarks: { low: 9, high: 1 } }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
+      [{ diagnostics: { poison: 'yes' } }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
+      [42, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
+    ])('POOL-2 ERR-1 ERR-2 the loop factory rejects %j with %s, before opening anything', async (options, c) => {
+      const before = canCountFds ? openFds() : 0;
+      let error: unknown;
+      try {
+        await backend.createLoop(options as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({ code: c });
+      if (canCountFds) expect(openFds()).toBe(before);
+    });
+
+    it('ERR-1 ERR-2 listen, connect and channel methods reject bad arguments synchronously', async () => {
+      await withLoop(undefined, async (loop) => {
+        const ok = () => undefined;
+        expect(() => loop.listen(null as never, ok)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.listen({ port: 0 }, 'no' as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.listen({ port: 70000 }, ok)).toThrow(code('ERR_IOLEASE_OUT_OF_RANGE'));
+        expect(() => loop.listen({ port: -1 }, ok)).toThrow(code('ERR_IOLEASE_OUT_OF_RANGE'));
+        expect(() => loop.listen({ port: '80' } as never, ok)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.listen({ port: 0, host: 'example.com' }, ok)).toThrow(code('ERR_IOLEASE_INVALID_ARG_VALUE'));
+        expect(() => loop.listen({ port: 0, host: 7 } as never, ok)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.listen({ port: 0, backlog: 0 }, ok)).toThrow(code('ERR_IOLEASE_OUT_OF_RANGE'));
+        expect(() => loop.listen({ port: 0, reusePort: 1 } as never, ok)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.listen({ port: 0, sizer: 5 } as never, ok)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.listen({ port: 0, host: '999.1.1.1' }, ok)).toThrow(code('ERR_IOLEASE_INVALID_ARG_VALUE'));
+        expect(() => loop.listen({ port: 0, host: '::g' }, ok)).toThrow(code('ERR_IOLEASE_INVALID_ARG_VALUE'));
+        expect(() => loop.connect({ port: 0 })).toThrow(code('ERR_IOLEASE_OUT_OF_RANGE'));
+        expect(() => loop.connect({ port: 1 }, 'handler' as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.connect({ port: 1, autoRead: 'no' } as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.connect({ port: 1, host: '1.2.3' })).toThrow(code('ERR_IOLEASE_INVALID_ARG_VALUE'));
+        expect(() => loop.pool.onPressureChange(null as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => loop.onLeak(null as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(loop.stats()).toMatchObject({ channelsOpen: 0, listenersOpen: 0 });
+
+        const listener = await echoServer(loop);
+        const channel = await loop.connect({ port: listener.address.port });
+        expect(() => channel.setHandler(null as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => channel.setAutoRead('yes' as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => channel.setNoDelay(1 as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => channel.setKeepAlive('on' as never)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
+        expect(() => channel.setKeepAlive(true, -5)).toThrow(code('ERR_IOLEASE_OUT_OF_RANGE'));
+        expect(channel.state).toBe('open');
+        channel.setNoDelay(false);
+        channel.setKeepAlive(true, 30_000);
+        const closed = deferred();
+        channel.setHandler({ onClose: () => closed.resolve() });
+        channel.close();
+        await closed.promise;
+        channel.setNoDelay(true); // on a closed channel: nothing to do, no crash
+        channel.read();
+        channel.shutdown();
+        channel.reset();
+      });
+    });
+  });
+}
