@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { runConformance } from '@iolease/conformance';
 import { NetEventLoop } from '../src/index.ts';
 
@@ -5,5 +6,9 @@ runConformance({
   name: 'node:net',
   capabilities: { poison: true, reusePort: true, ipv6: true },
   createLoop: (options) => new NetEventLoop(options),
+  inChildProcess: {
+    import: `import { NetEventLoop } from ${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))};`,
+    create: 'new NetEventLoop()',
+  },
   poolMemory: (loop, classIndex) => (loop as NetEventLoop).pool.memoryOf(classIndex),
 });

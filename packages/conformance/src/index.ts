@@ -11,6 +11,7 @@ import { echoSuite } from './suites/echo.js';
 import { leaseSuite } from './suites/lease.js';
 import { lifecycleSuite } from './suites/lifecycle.js';
 import { pressureSuite } from './suites/pressure.js';
+import { processSuite } from './suites/process.js';
 import { readInterestSuite } from './suites/read-interest.js';
 import { sizerSuite } from './suites/sizer.js';
 import { writesSuite } from './suites/writes.js';
@@ -43,5 +44,6 @@ export function runConformance(backend: BackendUnderTest): void {
     readInterestSuite(kit);
     sizerSuite(kit);
     lifecycleSuite(kit);
+    processSuite(kit);
   });
 }

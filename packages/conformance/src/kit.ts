@@ -41,6 +41,17 @@ export interface BackendUnderTest<L extends EventLoop = EventLoop> {
   /** Creates a loop; called once per test, and the kit closes it. */
   createLoop(options?: EventLoopOptions): L | Promise<L>;
   /**
+   * How a child Node process creates a loop of this backend, for the tests that watch a whole
+   * process (LOOP-5, LOOP-6): an ES module `import` statement, and an expression using it that
+   * evaluates to a loop (or a promise of one). Without it those tests are skipped.
+   *
+   * @example
+   * ```ts
+   * { import: `import { createEventLoop } from '${distEntry}';`, create: 'createEventLoop()' }
+   * ```
+   */
+  readonly inChildProcess?: { readonly import: string; readonly create: string };
+  /**
    * The memory behind size class `classIndex`, when the backend can show it: the kit then checks
    * that leases are views of it, not copies (LEASE-1).
    */

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { runConformance } from '@iolease/conformance';
 import { createEventLoop, type UringEventLoop } from '../src/index.ts';
 
@@ -5,5 +6,9 @@ runConformance({
   name: 'io_uring',
   capabilities: { poison: true, reusePort: true, ipv6: true },
   createLoop: (options) => createEventLoop(options),
+  inChildProcess: {
+    import: `import { createEventLoop } from ${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))};`,
+    create: 'createEventLoop()',
+  },
   poolMemory: (loop, classIndex) => (loop as UringEventLoop).native.pools[classIndex],
 });

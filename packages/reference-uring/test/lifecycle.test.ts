@@ -34,46 +34,6 @@ describe('loop lifecycle', () => {
     await loop.close();
     expect(openFds()).toBe(baseline);
   });
-
-  it('LOOP-6 an open listener keeps the process alive; a closed loop lets it exit', async () => {
-    const lingering = await runNode(
-      `import { createEventLoop } from ${JSON.stringify(entry)};
-       const loop = createEventLoop();
-       await loop.listen({ port: 0 }, () => undefined);
-       setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();`,
-    );
-    expect(lingering.stdout).toContain('still alive');
-    const exiting = await runNode(
-      `import { createEventLoop } from ${JSON.stringify(entry)};
-       const loop = createEventLoop();
-       const l = await loop.listen({ port: 0 }, () => undefined);
-       await loop.close();
-       process.on('exit', () => console.log('exited by itself'));
-       setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
-    );
-    expect(exiting).toEqual({ code: 0, stdout: 'exited by itself\n' });
-  });
-
-  it('LOOP-5 an exception in a handler is reported as uncaught and the loop keeps serving', async () => {
-    const result = await runNode(
-      `import { createEventLoop } from ${JSON.stringify(entry)};
-       import net from 'node:net';
-       let uncaught = 0;
-       process.on('uncaughtException', () => uncaught++);
-       const loop = createEventLoop();
-       let first = true;
-       const l = await loop.listen({ port: 0 }, () => ({ onRead(c, lease) {
-         c.write(lease.bytes, () => lease.release());
-         if (first) { first = false; throw new Error('application bug'); }
-       } }));
-       const s = net.connect(l.address.port, '127.0.0.1');
-       let got = '';
-       s.on('data', (d) => { got += d; if (got === 'onetwo') { console.log('uncaught', uncaught, 'echo', got); process.exit(0); } });
-       s.write('one');
-       setTimeout(() => s.write('two'), 50);`,
-    );
-    expect(result.stdout.trim()).toBe('uncaught 1 echo onetwo');
-  });
 });
 
 describe('errors', () => {
