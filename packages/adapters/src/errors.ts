@@ -11,22 +11,3 @@ export function fromNodeError(error: unknown, fallbackSyscall: string): IoleaseE
     cause: error,
   });
 }
-
-export function channelClosedError(): IoleaseError {
-  return new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed before the write completed');
-}
-
-export function writeAfterEndError(): IoleaseError {
-  return new IoleaseError(ErrorCode.WRITE_AFTER_END, 'write after shutdown(): the channel no longer sends');
-}
-
-export function loopClosedError(): IoleaseError {
-  return new IoleaseError(ErrorCode.LOOP_CLOSED, 'The event loop is closed');
-}
-
-/** Reports an application callback's exception as uncaught, after the loop's bookkeeping (LOOP-5). */
-export function reportUncaught(error: unknown): void {
-  process.nextTick(() => {
-    throw error;
-  });
-}

@@ -9,12 +9,12 @@ import {
   type Lease,
   PooledLease,
   type RecvByteBufferSizer,
+  reportUncaught,
   type SizeClassConfig,
   validateFunction,
   validateObject,
   validateSizeClasses,
 } from '@iolease/interfaces';
-import { reportUncaught } from './errors.js';
 import { NetBufferPool, type PoolReader } from './net/pool.js';
 
 /** node:net's `onread` option: where reads go, and what is called with each. */

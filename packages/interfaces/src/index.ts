@@ -16,6 +16,16 @@ export {
   type AdaptiveRecvByteBufferSizerOptions,
 } from './adaptive-sizer.js';
 export type { SocketAddress } from './address.js';
+export {
+  type ChannelTemplate,
+  channelClosedError,
+  channelTemplate,
+  DeferQueue,
+  loopClosedError,
+  poolStatistics,
+  reportUncaught,
+  writeAfterEndError,
+} from './backend-support.js';
 export type { Channel, ChannelHandler, ChannelOptions, ChannelState } from './channel.js';
 export {
   type DiagnosticsOptions,

@@ -2,10 +2,12 @@ import {
   type Channel,
   type ChannelHandler,
   type ChannelState,
+  channelClosedError,
   ErrorCode,
   IoleaseError,
   PooledLease,
   type RecvByteBufferSizer,
+  reportUncaught,
   type SocketAddress,
   validateBoolean,
   validateInteger,
@@ -14,10 +16,11 @@ import {
   type WaterMarks,
   type WriteCompletionCallback,
   type WriteData,
+  writeAfterEndError,
   writeDataLength,
 } from '@iolease/interfaces';
 import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE } from './completion.js';
-import { channelClosedError, reportUncaught, systemError, writeAfterEndError } from './errors.js';
+import { systemError } from './errors.js';
 import type { UringEventLoop } from './loop.js';
 import type { PoolWaiter } from './pool.js';
 import { type PendingWrite, WriteQueue } from './write-queue.js';

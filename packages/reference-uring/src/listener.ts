@@ -1,7 +1,6 @@
-import type { AcceptCallback, Listener, SocketAddress } from '@iolease/interfaces';
+import { type AcceptCallback, type Listener, reportUncaught, type SocketAddress } from '@iolease/interfaces';
 import type { ChannelInit } from './channel.js';
 import { CQE_F_MORE } from './completion.js';
-import { reportUncaught } from './errors.js';
 import type { UringEventLoop } from './loop.js';
 
 const ECANCELED = 125;

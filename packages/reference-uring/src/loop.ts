@@ -1,13 +1,14 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import {
   type AcceptCallback,
-  AdaptiveRecvByteBufferSizer,
   type Channel,
   type ChannelHandler,
-  type ChannelOptions,
+  type ChannelTemplate,
   type ConnectOptions,
+  channelTemplate,
   DEFAULT_SIZE_CLASSES,
   DEFAULT_WATER_MARKS,
+  DeferQueue,
   ErrorCode,
   type EventLoop,
   type EventLoopOptions,
@@ -16,6 +17,7 @@ import {
   type Listener,
   type ListenOptions,
   type LoopStatistics,
+  loopClosedError,
   type SocketAddress,
   type Unsubscribe,
   validateBoolean,
@@ -39,7 +41,7 @@ import {
   Kind,
   RECORD_WORDS,
 } from './completion.js';
-import { loopClosedError, reportUncaught, systemError } from './errors.js';
+import { systemError } from './errors.js';
 import { UringListener } from './listener.js';
 import { loadBinding, type NativeFeatures, type NativeLoop } from './native.js';
 import { UringBufferPool } from './pool.js';
@@ -57,14 +59,6 @@ export interface UringEventLoopOptions extends EventLoopOptions {
 
 type Socket = UringChannel | UringListener;
 
-/** Validated channel options of a listen() or connect(); each channel gets its own sizer. */
-interface ChannelTemplate {
-  readonly sizer: () => ChannelInit['sizer'];
-  readonly autoRead: boolean;
-  readonly noDelay: boolean;
-  readonly waterMarks: WaterMarks;
-}
-
 /**
  * The io_uring EventLoop (spec §2): one ring inside Node's own event loop.
  *
@@ -79,7 +73,7 @@ export class UringEventLoop implements EventLoop {
   readonly maxIov: number;
   readonly features: NativeFeatures;
   readonly #sockets: (Socket | undefined)[] = [];
-  readonly #channelDefaults: Required<Pick<ChannelOptions, 'autoRead' | 'noDelay'>> & { waterMarks: WaterMarks };
+  readonly #waterMarks: WaterMarks;
   #openChannels = 0;
   #openListeners = 0;
   #referenced = false;
@@ -88,8 +82,7 @@ export class UringEventLoop implements EventLoop {
   #onDrained: (() => void) | undefined;
   #pumpScheduled = false;
   #inBatch = false;
-  #deferred: (() => void)[] = [];
-  #deferScheduled = false;
+  readonly #deferred = new DeferQueue();
   #nextChannelId = 1;
   #nextLeaseId = 1;
   #leasesDelivered = 0;
@@ -133,7 +126,7 @@ export class UringEventLoop implements EventLoop {
       defer: (task) => this.defer(task),
       requestPump: () => this.requestPump(),
     });
-    this.#channelDefaults = { autoRead: true, noDelay: true, waterMarks };
+    this.#waterMarks = waterMarks;
   }
 
   get closed(): boolean {
@@ -242,10 +235,7 @@ export class UringEventLoop implements EventLoop {
    * (LOOP-2). One microtask drains the whole queue.
    */
   defer(task: () => void): void {
-    this.#deferred.push(task);
-    if (this.#deferScheduled) return;
-    this.#deferScheduled = true;
-    queueMicrotask(this.#runDeferred);
+    this.#deferred.defer(task);
   }
 
   nextLeaseId(): number {
@@ -304,19 +294,6 @@ export class UringEventLoop implements EventLoop {
     this.#pumpScheduled = false;
     if (!this.native || this.#destroyed()) return;
     this.native.pump();
-  };
-
-  readonly #runDeferred = (): void => {
-    this.#deferScheduled = false;
-    const tasks = this.#deferred;
-    this.#deferred = [];
-    for (const task of tasks) {
-      try {
-        task();
-      } catch (error) {
-        reportUncaught(error);
-      }
-    }
   };
 
   #destroyed(): boolean {
@@ -398,18 +375,8 @@ export class UringEventLoop implements EventLoop {
     if (this.#closed) throw loopClosedError();
   }
 
-  #channelInit(options: ChannelOptions): ChannelTemplate {
-    const sizer =
-      options.sizer === undefined
-        ? () => new AdaptiveRecvByteBufferSizer()
-        : validateFunction<() => ChannelInit['sizer']>('options.sizer', options.sizer);
-    return {
-      sizer,
-      autoRead: validateBoolean('options.autoRead', options.autoRead ?? this.#channelDefaults.autoRead),
-      noDelay: validateBoolean('options.noDelay', options.noDelay ?? this.#channelDefaults.noDelay),
-      waterMarks:
-        options.waterMarks === undefined ? this.#channelDefaults.waterMarks : validateWaterMarks(options.waterMarks),
-    };
+  #channelInit(options: ListenOptions | ConnectOptions): ChannelTemplate {
+    return channelTemplate(options, this.#waterMarks);
   }
 
   #newChannelInit(init: ChannelTemplate): ChannelInit {

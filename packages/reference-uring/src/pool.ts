@@ -3,8 +3,8 @@ import {
   POISON_BYTE,
   type PoolPressureEvent,
   type PoolStatistics,
+  poolStatistics,
   type SizeClassConfig,
-  type SizeClassStatistics,
   sizeClassIndexFor,
   type Unsubscribe,
   validateFunction,
@@ -142,25 +142,17 @@ export class UringBufferPool implements BufferPool {
   }
 
   stats(): PoolStatistics {
-    const classes: SizeClassStatistics[] = this.#classes.map((c) => ({
-      size: c.size,
-      count: c.count,
-      available: c.count - c.leased,
-      leased: c.leased,
-      pressureEvents: c.pressureEvents,
-      underPressure: c.underPressure,
-    }));
-    let leasesOut = 0;
-    let bytesLeased = 0;
-    let capacityBytes = 0;
-    let pressureEvents = 0;
-    for (const c of this.#classes) {
-      leasesOut += c.leased;
-      bytesLeased += c.bytesLeased;
-      capacityBytes += c.size * c.count;
-      pressureEvents += c.pressureEvents;
-    }
-    return { classes, leasesOut, bytesLeased, capacityBytes, pressureEvents };
+    return poolStatistics(
+      this.#classes.map((c) => ({
+        size: c.size,
+        count: c.count,
+        available: c.count - c.leased,
+        leased: c.leased,
+        bytesLeased: c.bytesLeased,
+        pressureEvents: c.pressureEvents,
+        underPressure: c.underPressure,
+      })),
+    );
   }
 
   onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {

@@ -3,10 +3,12 @@ import {
   type Channel,
   type ChannelHandler,
   type ChannelState,
+  channelClosedError,
   ErrorCode,
   IoleaseError,
   PooledLease,
   type RecvByteBufferSizer,
+  reportUncaught,
   type SocketAddress,
   validateBoolean,
   validateInteger,
@@ -15,9 +17,10 @@ import {
   type WaterMarks,
   type WriteCompletionCallback,
   type WriteData,
+  writeAfterEndError,
   writeDataLength,
 } from '@iolease/interfaces';
-import { channelClosedError, fromNodeError, reportUncaught, writeAfterEndError } from '../errors.js';
+import { fromNodeError } from '../errors.js';
 import type { NetEventLoop } from './loop.js';
 import type { PoolReader } from './pool.js';
 

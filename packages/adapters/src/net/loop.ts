@@ -1,13 +1,14 @@
 import net, { isIPv4, isIPv6 } from 'node:net';
 import {
   type AcceptCallback,
-  AdaptiveRecvByteBufferSizer,
   type Channel,
   type ChannelHandler,
-  type ChannelOptions,
+  type ChannelTemplate,
   type ConnectOptions,
+  channelTemplate,
   DEFAULT_SIZE_CLASSES,
   DEFAULT_WATER_MARKS,
+  DeferQueue,
   ErrorCode,
   type EventLoop,
   type EventLoopOptions,
@@ -16,6 +17,8 @@ import {
   type Listener,
   type ListenOptions,
   type LoopStatistics,
+  loopClosedError,
+  reportUncaught,
   type Unsubscribe,
   validateBoolean,
   validateFunction,
@@ -25,21 +28,13 @@ import {
   validateWaterMarks,
   type WaterMarks,
 } from '@iolease/interfaces';
-import { fromNodeError, loopClosedError, reportUncaught } from '../errors.js';
-import { NetChannel, type NetChannelInit } from './channel.js';
+import { fromNodeError } from '../errors.js';
+import { NetChannel } from './channel.js';
 import { NetListener, takeAcceptedHandle } from './listener.js';
 import { NetBufferPool } from './pool.js';
 
 /** Options of the node:net loop: those of every EventLoop (spec §2). */
 export type NetEventLoopOptions = EventLoopOptions;
-
-/** Validated channel options of a listen() or connect(); each channel gets its own sizer. */
-interface ChannelTemplate {
-  readonly sizer: () => NetChannelInit['sizer'];
-  readonly autoRead: boolean;
-  readonly noDelay: boolean;
-  readonly waterMarks: WaterMarks;
-}
 
 /**
  * The node:net EventLoop: the iolease contract on libuv's readiness-based sockets, on every
@@ -56,8 +51,7 @@ export class NetEventLoop implements EventLoop {
   #closed = false;
   #closePromise: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
-  #deferred: (() => void)[] = [];
-  #deferScheduled = false;
+  readonly #deferred = new DeferQueue();
   #nextChannelId = 1;
   #nextLeaseId = 1;
   #leasesDelivered = 0;
@@ -192,10 +186,7 @@ export class NetEventLoop implements EventLoop {
    * (LOOP-2). One microtask drains the whole queue.
    */
   defer(task: () => void): void {
-    this.#deferred.push(task);
-    if (this.#deferScheduled) return;
-    this.#deferScheduled = true;
-    queueMicrotask(this.#runDeferred);
+    this.#deferred.defer(task);
   }
 
   nextLeaseId(): number {
@@ -218,19 +209,6 @@ export class NetEventLoop implements EventLoop {
   }
 
   // ---- Internals ---------------------------------------------------------------------------
-
-  readonly #runDeferred = (): void => {
-    this.#deferScheduled = false;
-    const tasks = this.#deferred;
-    this.#deferred = [];
-    for (const task of tasks) {
-      try {
-        task();
-      } catch (error) {
-        reportUncaught(error);
-      }
-    }
-  };
 
   #adopt(accepted: net.Socket, template: ChannelTemplate, onAccept: AcceptCallback): void {
     if (this.#closed) {
@@ -278,17 +256,8 @@ export class NetEventLoop implements EventLoop {
     if (this.#closed) throw loopClosedError();
   }
 
-  #channelTemplate(options: ChannelOptions): ChannelTemplate {
-    const sizer =
-      options.sizer === undefined
-        ? () => new AdaptiveRecvByteBufferSizer()
-        : validateFunction<() => NetChannelInit['sizer']>('options.sizer', options.sizer);
-    return {
-      sizer,
-      autoRead: validateBoolean('options.autoRead', options.autoRead ?? true),
-      noDelay: validateBoolean('options.noDelay', options.noDelay ?? true),
-      waterMarks: options.waterMarks === undefined ? this.#waterMarks : validateWaterMarks(options.waterMarks),
-    };
+  #channelTemplate(options: ListenOptions | ConnectOptions): ChannelTemplate {
+    return channelTemplate(options, this.#waterMarks);
   }
 }
 

@@ -4,8 +4,8 @@ import {
   POISON_BYTE,
   type PoolPressureEvent,
   type PoolStatistics,
+  poolStatistics,
   type SizeClassConfig,
-  type SizeClassStatistics,
   sizeClassIndexFor,
   type Unsubscribe,
   validateFunction,
@@ -176,25 +176,17 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   }
 
   stats(): PoolStatistics {
-    const classes: SizeClassStatistics[] = this.#classes.map((c) => ({
-      size: c.size,
-      count: c.count,
-      available: c.freeCount,
-      leased: c.count - c.freeCount,
-      pressureEvents: c.pressureEvents,
-      underPressure: c.underPressure,
-    }));
-    let leasesOut = 0;
-    let bytesLeased = 0;
-    let capacityBytes = 0;
-    let pressureEvents = 0;
-    for (const c of this.#classes) {
-      leasesOut += c.count - c.freeCount;
-      bytesLeased += c.bytesLeased;
-      capacityBytes += c.size * c.count;
-      pressureEvents += c.pressureEvents;
-    }
-    return { classes, leasesOut, bytesLeased, capacityBytes, pressureEvents };
+    return poolStatistics(
+      this.#classes.map((c) => ({
+        size: c.size,
+        count: c.count,
+        available: c.freeCount,
+        leased: c.count - c.freeCount,
+        bytesLeased: c.bytesLeased,
+        pressureEvents: c.pressureEvents,
+        underPressure: c.underPressure,
+      })),
+    );
   }
 
   onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {

@@ -1,0 +1,154 @@
+import { AdaptiveRecvByteBufferSizer } from './adaptive-sizer.js';
+import type { ChannelOptions } from './channel.js';
+import { ErrorCode, IoleaseError } from './errors.js';
+import type { PoolStatistics, SizeClassStatistics } from './pool.js';
+import type { RecvByteBufferSizer } from './sizer.js';
+import { validateBoolean, validateFunction } from './validate.js';
+import { validateWaterMarks, type WaterMarks } from './water-marks.js';
+
+// A global of every JavaScript runtime iolease targets (browsers, Node, Deno, Bun), though not of
+// the ECMAScript library this package compiles against.
+declare function queueMicrotask(callback: () => void): void;
+
+// Small pieces every backend needs in the same form, so that backends agree on codes, messages
+// and callback order. Not needed to *use* iolease, only to implement a backend.
+
+/**
+ * The error of a write that could not complete because its channel closed (WRITE-9, WRITE-10).
+ *
+ * @since 0.1.0
+ */
+export function channelClosedError(): IoleaseError {
+  return new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed before the write completed');
+}
+
+/**
+ * The error of a write made after `shutdown()` (WRITE-10).
+ *
+ * @since 0.1.0
+ */
+export function writeAfterEndError(): IoleaseError {
+  return new IoleaseError(ErrorCode.WRITE_AFTER_END, 'write after shutdown(): the channel no longer sends');
+}
+
+/**
+ * The error of `listen()` or `connect()` on a closed loop (LIFE-10).
+ *
+ * @since 0.1.0
+ */
+export function loopClosedError(): IoleaseError {
+  return new IoleaseError(ErrorCode.LOOP_CLOSED, 'The event loop is closed');
+}
+
+/**
+ * Reports an exception thrown by an application callback to the host as uncaught, after the
+ * backend's own bookkeeping has finished (LOOP-5).
+ *
+ * @since 0.1.0
+ */
+export function reportUncaught(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
+/**
+ * Callbacks a backend must not run inside the API call that caused them (LOOP-2), run soon, in
+ * the order they were deferred, all in one microtask; an exception from one is reported
+ * (LOOP-5) and the rest still run.
+ *
+ * @since 0.1.0
+ */
+export class DeferQueue {
+  #tasks: (() => void)[] = [];
+  #scheduled = false;
+
+  /** Queues `task`. */
+  defer(task: () => void): void {
+    this.#tasks.push(task);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#run);
+  }
+
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    const tasks = this.#tasks;
+    this.#tasks = [];
+    for (const task of tasks) {
+      try {
+        task();
+      } catch (error) {
+        reportUncaught(error);
+      }
+    }
+  };
+}
+
+/**
+ * The validated channel options of one `listen()` or `connect()`; `sizer()` makes each channel
+ * its own sizer (SIZER-1).
+ *
+ * @since 0.1.0
+ */
+export interface ChannelTemplate {
+  readonly sizer: () => RecvByteBufferSizer;
+  readonly autoRead: boolean;
+  readonly noDelay: boolean;
+  readonly waterMarks: WaterMarks;
+}
+
+/**
+ * Validates {@link ChannelOptions} (ERR-2) and fills in the defaults: an
+ * {@link AdaptiveRecvByteBufferSizer} per channel, auto-read on (READ-1), `noDelay` on, and the
+ * loop's water marks (WATER-1).
+ *
+ * @param options - the options of a `listen()` or `connect()`
+ * @param waterMarks - the loop's water marks
+ * @since 0.1.0
+ */
+export function channelTemplate(options: ChannelOptions, waterMarks: WaterMarks): ChannelTemplate {
+  const sizer =
+    options.sizer === undefined
+      ? () => new AdaptiveRecvByteBufferSizer()
+      : validateFunction<() => RecvByteBufferSizer>('options.sizer', options.sizer);
+  return {
+    sizer,
+    autoRead: validateBoolean('options.autoRead', options.autoRead ?? true),
+    noDelay: validateBoolean('options.noDelay', options.noDelay ?? true),
+    waterMarks: options.waterMarks === undefined ? waterMarks : validateWaterMarks(options.waterMarks),
+  };
+}
+
+/**
+ * Pool statistics (POOL-5) from per-class figures: the totals are sums over the classes.
+ *
+ * @param classes - each class's statistics and the bytes its leases hold
+ * @since 0.1.0
+ */
+export function poolStatistics(classes: readonly (SizeClassStatistics & { bytesLeased: number })[]): PoolStatistics {
+  let leasesOut = 0;
+  let bytesLeased = 0;
+  let capacityBytes = 0;
+  let pressureEvents = 0;
+  for (const c of classes) {
+    leasesOut += c.leased;
+    bytesLeased += c.bytesLeased;
+    capacityBytes += c.size * c.count;
+    pressureEvents += c.pressureEvents;
+  }
+  return {
+    classes: classes.map(({ size, count, available, leased, pressureEvents: p, underPressure }) => ({
+      size,
+      count,
+      available,
+      leased,
+      pressureEvents: p,
+      underPressure,
+    })),
+    leasesOut,
+    bytesLeased,
+    capacityBytes,
+    pressureEvents,
+  };
+}
