@@ -1,33 +1,13 @@
 #!/usr/bin/env node
 // Lists the spec's requirement IDs and fails on malformed, duplicate or dangling ones.
 // Usage: node scripts/spec/check-spec.mjs [--list]
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { load, walk } from './files.mjs';
 import { checkCitations, parseSpec } from './spec-ids.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** @param {string} dir @param {(name: string) => boolean} keep @returns {string[]} */
-function walk(dir, keep) {
-  /** @type {string[]} */
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'dist' || name === 'build' || name.startsWith('.')) continue;
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...walk(path, keep));
-    else if (keep(name)) out.push(path);
-  }
-  return out;
-}
-
-/** @param {string[]} paths */
-const load = (paths) => paths.map((p) => ({ file: relative(root, p), text: readFileSync(p, 'utf8') }));
-
-const specFiles = load(walk(join(root, 'spec'), (n) => n.endsWith('.md')).sort());
+const specFiles = load(walk('spec', (p) => p.endsWith('.md')));
 const sourceFiles = load(
-  walk(join(root, 'packages'), (n) => /\.(ts|mts|mjs|js|cc|h)$/.test(n)).concat(
-    walk(join(root, 'scripts'), (n) => /\.(ts|mjs)$/.test(n) && !n.includes('.test.')),
+  walk('packages', (p) => /\.(ts|mts|mjs|js|cc|h)$/.test(p)).concat(
+    walk('scripts', (p) => /\.(ts|mjs)$/.test(p) && !p.includes('.test.')),
   ),
 );
 

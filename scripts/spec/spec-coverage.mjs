@@ -1,31 +1,16 @@
 #!/usr/bin/env node
 // npm run spec:coverage — fails when a requirement ID is cited by no test and not listed as
 // untestable (CONF-3); writes the ID → tests table to reports/spec-coverage.{json,md}.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { citingTitles, coverage, untestableList } from './coverage.mjs';
+import { load, root, walk } from './files.mjs';
 import { parseSpec } from './spec-ids.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** @param {string} dir @param {(path: string) => boolean} keep @returns {string[]} */
-function walk(dir, keep) {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'dist' || name === 'build' || name.startsWith('.')) continue;
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...walk(path, keep));
-    else if (keep(path)) out.push(path);
-  }
-  return out;
-}
-const load = (paths) => paths.sort().map((p) => ({ file: relative(root, p), text: readFileSync(p, 'utf8') }));
-
-const spec = load(walk(join(root, 'spec'), (p) => p.endsWith('.md')));
+const spec = load(walk('spec', (p) => p.endsWith('.md')));
 const { requirements } = parseSpec(spec);
 const isTest = (p) => /\.test\.(ts|mjs)$/.test(p) || /conformance\/src\/suites\/.*\.ts$/.test(p);
-const tests = load([...walk(join(root, 'packages'), isTest), ...walk(join(root, 'scripts'), isTest)]);
+const tests = load([...walk('packages', isTest), ...walk('scripts', isTest)]);
 const titles = tests.flatMap(citingTitles);
 const conformance = spec.find((f) => f.file.endsWith('13-conformance.md'))?.text ?? '';
 const { rows, problems } = coverage(
