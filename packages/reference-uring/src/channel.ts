@@ -436,7 +436,13 @@ export class UringChannel implements Channel, PoolWaiter {
       } catch (error) {
         reportUncaught(error);
       }
+      this.#closeIfBothEnded();
     }
+  }
+
+  /** Both directions are done: the channel closes by itself, as a net.Socket does (LIFE-5). */
+  #closeIfBothEnded(): void {
+    if (this.#state === 'open' && this.#inputEnded && this.#shutdownDone) this.#beginClose(false, undefined);
   }
 
   #callOnRead(lease: PooledLease): void {
@@ -461,6 +467,7 @@ export class UringChannel implements Channel, PoolWaiter {
         this.#shutdownDone = true;
         const err = this.#loop.native.shutdown(this.#slot);
         if (err < 0 && inLoop) this.#fail(systemError(err, 'shutdown'));
+        else this.#closeIfBothEnded();
       }
       return;
     }

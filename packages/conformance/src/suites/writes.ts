@@ -232,7 +232,7 @@ export function writesSuite(kit: Kit): void {
   });
 
   describe('half-close', () => {
-    it('LIFE-4 LIFE-5 shutdown sends FIN after pending writes; reading goes on; onEnd once, then writes still work', async () => {
+    it('LIFE-4 LIFE-5 shutdown sends FIN after pending writes; reading goes on; onEnd once; then the channel closes by itself', async () => {
       await withLoop(undefined, async (loop) => {
         const handler = collectingHandler();
         let ends = 0;
@@ -249,13 +249,33 @@ export function writesSuite(kit: Kit): void {
         channel.shutdown();
         expect(channel.outputEnded).toBe(true);
         expect(sha256(await fromChannel)).toBe(sha256(big));
+        expect(channel.state).toBe('open'); // our FIN alone does not close it
         peer.end('still reading after my shutdown');
         expect((await handler.ended.promise).toString()).toBe('still reading after my shutdown');
         expect(ends).toBe(1);
         expect(channel.inputEnded).toBe(true);
+        await handler.closed.promise; // both directions ended: closed without close()
+        expect(channel.state).toBe('closed');
+        expect(handler.errors).toEqual([]);
+      });
+    });
+
+    it('LIFE-5 after the peer ends, the channel stays open and writable until it shuts down too', async () => {
+      await withLoop(undefined, async (loop) => {
+        const handler = collectingHandler();
+        const { channel, peer } = await connectToNetPeer(loop, handler);
+        const fromChannel = readAll(peer);
+        peer.end('bye');
+        await handler.ended.promise;
+        await sleep(50);
         expect(channel.state).toBe('open');
-        channel.close();
+        const done = deferred<unknown>();
+        channel.write(Buffer.from('answer after your FIN'), (error) => done.resolve(error));
+        expect(await done.promise).toBeUndefined();
+        channel.shutdown();
+        expect((await fromChannel).toString()).toBe('answer after your FIN');
         await handler.closed.promise;
+        expect(channel.state).toBe('closed');
       });
     });
   });
