@@ -37,4 +37,13 @@ describe('benchmarks stay runnable', () => {
       expect(mode.cpuMicrosPerRequest).toBeGreaterThan(0);
     }
   });
+
+  it('idle/run.mjs measures memory per idle connection for every server', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'idle.json');
+    const { stdout } = await run(process.execPath, [join(here, 'idle/run.mjs'), '--connections', '200', '--json', out]);
+    expect(stdout).toContain('| iolease uring |');
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(report.perConnection)).toEqual(['node:net', 'iolease uring', 'iolease node:net']);
+    for (const value of Object.values(report.perConnection)) expect(Number.isFinite(value)).toBe(true);
+  });
 });
