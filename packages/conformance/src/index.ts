@@ -14,6 +14,7 @@ import { pressureSuite } from './suites/pressure.js';
 import { processSuite } from './suites/process.js';
 import { readInterestSuite } from './suites/read-interest.js';
 import { sizerSuite } from './suites/sizer.js';
+import { stressSuite } from './suites/stress.js';
 import { writesSuite } from './suites/writes.js';
 
 export * from './helpers.js';
@@ -45,5 +46,6 @@ export function runConformance(backend: BackendUnderTest): void {
     sizerSuite(kit);
     lifecycleSuite(kit);
     processSuite(kit);
+    stressSuite(kit);
   });
 }
