@@ -93,14 +93,17 @@ export class ChannelDuplex extends Duplex {
     },
   };
 
+  /** The stream wants data again: turn the channel's auto-read back on. */
   override _read(): void {
     if (this.channel.state === 'open') this.channel.setAutoRead(true);
   }
 
+  /** One chunk, as one channel write. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.#send(chunk, callback);
   }
 
+  /** Several buffered chunks, as one vectored channel write. */
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     this.#send(
       chunks.map((c) => c.chunk),
@@ -108,6 +111,7 @@ export class ChannelDuplex extends Duplex {
     );
   }
 
+  /** `end()`: shut the channel's output down once every write has completed. */
   override _final(callback: (error?: Error | null) => void): void {
     // FIN follows every pending write (LIFE-4); 'finish' waits until they have all completed.
     this.channel.shutdown();
@@ -143,6 +147,7 @@ export class ChannelDuplex extends Duplex {
     else this.#writeCallback = callback;
   }
 
+  /** `destroy()`: close the channel (reset it on an error); done once it has closed. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#clearTimer();
     if (this.#closed) {
@@ -189,16 +194,19 @@ export class ChannelDuplex extends Duplex {
     return this.channel.inputEnded ? 'writeOnly' : 'open';
   }
 
+  /** The local address, as `net.Socket#address()`. */
   address(): { address: string; family: string; port: number } {
     const a = this.channel.localAddress;
     return { address: a.address, family: a.family, port: a.port };
   }
 
+  /** Sets `TCP_NODELAY`, as `net.Socket#setNoDelay`. */
   setNoDelay(noDelay = true): this {
     if (this.channel.state === 'open') this.channel.setNoDelay(noDelay);
     return this;
   }
 
+  /** Sets TCP keep-alive, as `net.Socket#setKeepAlive`. */
   setKeepAlive(enable = false, initialDelay = 0): this {
     if (this.channel.state === 'open') this.channel.setKeepAlive(enable, initialDelay);
     return this;
@@ -238,10 +246,12 @@ export class ChannelDuplex extends Duplex {
     return this.destroy();
   }
 
+  /** Accepted for net.Socket compatibility; the loop, not the stream, keeps the process alive (LOOP-6). */
   ref(): this {
     return this;
   }
 
+  /** Accepted for net.Socket compatibility; see {@link ChannelDuplex.ref}. */
   unref(): this {
     return this;
   }

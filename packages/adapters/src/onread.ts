@@ -137,7 +137,9 @@ export interface LeaseOnreadOptions {
 
 /** What {@link leaseOnread} returns: an `onread` option for `net.connect` and `new net.Socket`. */
 export interface LeaseOnread {
+  /** The buffer of the socket's next read: the pool's landing buffer for the sizer's class. */
   buffer(): Uint8Array;
+  /** Moves a read into a pool buffer, hands it out as a lease; `false` pauses the socket. */
   callback(this: Socket, bytesRead: number, buffer: Uint8Array): boolean;
   /** Reads that found the pool dry and were given memory outside it. */
   overflowReads(): number;

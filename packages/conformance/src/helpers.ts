@@ -3,12 +3,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Channel, ChannelHandler, ConnectOptions, EventLoop, Lease, Listener } from '@iolease/interfaces';
 
+/** A promise with its resolve and reject functions. */
 export interface Deferred<T> {
   readonly promise: Promise<T>;
+  /** Fulfils the promise. */
   resolve(value: T): void;
+  /** Rejects the promise. */
   reject(error: unknown): void;
 }
 
+/** A new {@link Deferred}. */
 export function deferred<T = void>(): Deferred<T> {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
@@ -19,6 +23,7 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Waits until `predicate` holds, polling every few milliseconds; fails after `ms`. */
@@ -43,6 +48,7 @@ export function echoHandler(extra: Partial<ChannelHandler> = {}): ChannelHandler
   };
 }
 
+/** Listens on a free port of `host` (default 127.0.0.1) with {@link echoHandler} for every channel. */
 export async function echoServer(loop: EventLoop, host?: string): Promise<Listener> {
   return loop.listen({ port: 0, ...(host === undefined ? {} : { host }) }, () => echoHandler());
 }
@@ -66,6 +72,7 @@ export function readAll(socket: net.Socket): Promise<Buffer> {
   });
 }
 
+/** The SHA-256 of the bytes (of all parts, in order), in hex. */
 export function sha256(data: Uint8Array | Uint8Array[]): string {
   const h = createHash('sha256');
   for (const part of Array.isArray(data) ? data : [data]) h.update(part);

@@ -42,7 +42,14 @@ export interface AdaptiveRecvByteBufferSizerOptions {
 }
 
 /** The defaults of SIZER-6. */
-export const ADAPTIVE_DEFAULTS = Object.freeze({ minimum: 64, initial: 2048, maximum: 65536 });
+export const ADAPTIVE_DEFAULTS: Readonly<{
+  /** The smallest preference, in bytes (SIZER-6). */
+  minimum: number;
+  /** The first preference, in bytes (SIZER-6). */
+  initial: number;
+  /** The largest preference, in bytes (SIZER-6). */
+  maximum: number;
+}> = Object.freeze({ minimum: 64, initial: 2048, maximum: 65536 });
 
 /**
  * Grows fast when reads fill their buffers and shrinks slowly when they do not (spec §4,

@@ -92,9 +92,13 @@ export class DeferQueue {
  * @since 0.1.0
  */
 export interface ChannelTemplate {
+  /** Makes the sizer of one channel. */
   readonly sizer: () => RecvByteBufferSizer;
+  /** Whether a new channel reads as soon as it has a handler (READ-1). */
   readonly autoRead: boolean;
+  /** Whether a new channel sets `TCP_NODELAY`. */
   readonly noDelay: boolean;
+  /** A new channel's water marks (WATER-1). */
   readonly waterMarks: WaterMarks;
 }
 

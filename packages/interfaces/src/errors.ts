@@ -62,6 +62,7 @@ export class IoleaseError extends Error {
     this.code = code;
   }
 
+  /** `'IoleaseError'`, as `Error#name`, so stack traces and `util.inspect` name the class. */
   override get name(): string {
     return 'IoleaseError';
   }
@@ -90,6 +91,7 @@ export class IoleaseSystemError extends IoleaseError {
     this.syscall = syscall;
   }
 
+  /** `'IoleaseSystemError'`, as `Error#name`. */
   override get name(): string {
     return 'IoleaseSystemError';
   }

@@ -74,6 +74,7 @@ export function validateObject(name: string, value: unknown): Record<string, unk
 /**
  * Returns `value` when it is a function; throws `ERR_IOLEASE_INVALID_ARG_TYPE` otherwise (ERR-2).
  *
+ * @typeParam F - the function type the caller expects
  * @param name - the argument's name, for the message
  * @param value - the value to check
  * @since 0.1.0

@@ -7,9 +7,10 @@ import { UringEventLoop, type UringEventLoopOptions } from './loop.js';
 
 export { UringEventLoop, type UringEventLoopOptions } from './loop.js';
 export type { NativeFeatures } from './native.js';
+export type { UringBufferPool } from './pool.js';
 
 /**
- * Creates an io_uring event loop (an {@link EventLoopFactory}).
+ * Creates an io_uring event loop; an `EventLoopFactory` of `@iolease/interfaces`.
  *
  * @throws IoleaseError `ERR_IOLEASE_UNSUPPORTED_PLATFORM` off Linux, `ERR_IOLEASE_BACKEND_UNAVAILABLE`
  *   where io_uring is missing or forbidden, argument errors for bad options

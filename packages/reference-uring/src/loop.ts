@@ -69,7 +69,9 @@ type Socket = UringChannel | UringListener;
 export class UringEventLoop implements EventLoop {
   readonly backend = 'io_uring';
   readonly pool: UringBufferPool;
+  /** @internal */
   readonly native: NativeLoop;
+  /** @internal */
   readonly maxIov: number;
   readonly features: NativeFeatures;
   readonly #sockets: (Socket | undefined)[] = [];
@@ -223,7 +225,11 @@ export class UringEventLoop implements EventLoop {
 
   // ---- For channels and listeners ----------------------------------------------------------
 
-  /** Queues a submission pump for this tick, unless a pump is running and will submit anyway. */
+  /**
+   * Queues a submission pump for this tick, unless a pump is running and will submit anyway.
+   *
+   * @internal
+   */
   requestPump(): void {
     if (this.#inBatch || this.#pumpScheduled) return;
     this.#pumpScheduled = true;
@@ -233,32 +239,42 @@ export class UringEventLoop implements EventLoop {
   /**
    * Runs `task` soon, in order with other deferred tasks, never inside the API call that asked
    * (LOOP-2). One microtask drains the whole queue.
+   *
+   * @internal
    */
   defer(task: () => void): void {
     this.#deferred.defer(task);
   }
 
+  /** @internal */
   nextLeaseId(): number {
     this.#leasesDelivered++;
     return this.#nextLeaseId++;
   }
 
+  /** @internal */
   countWrite(bytes: number): void {
     this.#writesCompleted++;
     this.#bytesWritten += bytes;
   }
 
-  /** Throws a system error for a failed native preparation (-errno). */
+  /**
+   * Throws a system error for a failed native preparation (-errno).
+   *
+   * @internal
+   */
   checkErrno(ret: number, syscall: string): void {
     if (ret < 0) throw systemError(ret, syscall);
   }
 
+  /** @internal */
   address(slot: number, peer: boolean): SocketAddress {
     const a = this.native.address(slot, peer);
     if (typeof a === 'number') throw systemError(a, peer ? 'getpeername' : 'getsockname');
     return { family: a[0] === 4 ? 'IPv4' : 'IPv6', address: a[1], port: a[2] };
   }
 
+  /** @internal */
   adoptChannel(slot: number, init: ChannelInit): UringChannel {
     const channel = new UringChannel(this, slot, this.#nextChannelId++, init, false);
     this.#sockets[slot] = channel;
@@ -267,6 +283,7 @@ export class UringEventLoop implements EventLoop {
     return channel;
   }
 
+  /** @internal */
   channelFinalized(slot: number, channel: UringChannel): void {
     this.#sockets[slot] = undefined;
     this.native.freeSlot(slot);
@@ -280,6 +297,7 @@ export class UringEventLoop implements EventLoop {
     this.#checkDrained();
   }
 
+  /** @internal */
   listenerFinalized(slot: number): void {
     this.#sockets[slot] = undefined;
     this.native.freeSlot(slot);

@@ -84,16 +84,25 @@ export class UringBufferPool implements BufferPool {
     return this.#sizes[this.classIndexFor(preferredSize)] as number;
   }
 
-  /** POOL-3, as an index. */
+  /**
+   * POOL-3, as an index.
+   *
+   * @internal
+   */
   classIndexFor(preferredSize: number): number {
     return sizeClassIndexFor(preferredSize, this.#sizes);
   }
 
+  /** @internal */
   classSize(index: number): number {
     return this.#sizes[index] as number;
   }
 
-  /** A completion filled buffer `bid` of class `index` with `length` bytes: view it, count it. */
+  /**
+   * A completion filled buffer `bid` of class `index` with `length` bytes: view it, count it.
+   *
+   * @internal
+   */
   take(index: number, bid: number, length: number): Uint8Array {
     const c = this.#classes[index] as ClassState;
     c.leased++;
@@ -123,6 +132,8 @@ export class UringBufferPool implements BufferPool {
   /**
    * A channel's receive on class `index` ended with ENOBUFS (PRESS-1). It re-arms at once when
    * buffers were given back since the kernel found the ring empty; otherwise it waits.
+   *
+   * @internal
    */
   exhausted(index: number, waiter: PoolWaiter): void {
     const c = this.#classes[index] as ClassState;
@@ -134,7 +145,11 @@ export class UringBufferPool implements BufferPool {
     if (!c.underPressure) this.#setPressure(index, c, true);
   }
 
-  /** Forgets a waiter (its channel closed or paused). */
+  /**
+   * Forgets a waiter (its channel closed or paused).
+   *
+   * @internal
+   */
   forget(index: number, waiter: PoolWaiter): void {
     const waiters = (this.#classes[index] as ClassState).waiters;
     const i = waiters.indexOf(waiter);
@@ -163,7 +178,11 @@ export class UringBufferPool implements BufferPool {
     };
   }
 
-  /** The loop closed: buffers given back from now on only update the counters (LEASE-6). */
+  /**
+   * The loop closed: buffers given back from now on only update the counters (LEASE-6).
+   *
+   * @internal
+   */
   close(): void {
     this.#closed = true;
     for (const c of this.#classes) c.waiters.length = 0;

@@ -184,25 +184,31 @@ export class NetEventLoop implements EventLoop {
   /**
    * Runs `task` soon, in order with other deferred tasks, never inside the API call that asked
    * (LOOP-2). One microtask drains the whole queue.
+   *
+   * @internal
    */
   defer(task: () => void): void {
     this.#deferred.defer(task);
   }
 
+  /** @internal */
   nextLeaseId(): number {
     this.#leasesDelivered++;
     return this.#nextLeaseId++;
   }
 
+  /** @internal */
   countSubmit(): void {
     this.#writesSubmitted++;
   }
 
+  /** @internal */
   countWrite(bytes: number): void {
     this.#writesCompleted++;
     this.#bytesWritten += bytes;
   }
 
+  /** @internal */
   channelFinalized(channel: NetChannel): void {
     this.#channels.delete(channel);
     this.#checkDrained();

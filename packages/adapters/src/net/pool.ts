@@ -96,11 +96,16 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     return this.#sizes[this.classIndexFor(preferredSize)] as number;
   }
 
-  /** POOL-3, as an index. */
+  /**
+   * POOL-3, as an index.
+   *
+   * @internal
+   */
   classIndexFor(preferredSize: number): number {
     return sizeClassIndexFor(preferredSize, this.#sizes);
   }
 
+  /** @internal */
   classSize(index: number): number {
     return this.#sizes[index] as number;
   }
@@ -110,12 +115,20 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     return (this.#classes[index] as ClassState).memory;
   }
 
-  /** The buffer node:net reads into for class `index`. */
+  /**
+   * The buffer node:net reads into for class `index`.
+   *
+   * @internal
+   */
   landing(index: number): Uint8Array {
     return (this.#classes[index] as ClassState).landing;
   }
 
-  /** Whether a read into class `index` could be moved into a pool buffer now. */
+  /**
+   * Whether a read into class `index` could be moved into a pool buffer now.
+   *
+   * @internal
+   */
   hasFree(index: number): boolean {
     return (this.#classes[index] as ClassState).freeCount > 0;
   }
@@ -124,6 +137,8 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
    * The class a read landed for class `index` can move into: `index` itself when it has a free
    * buffer, else the next larger class that has one (POOL-4, PRESS-7), else -1. Every landing
    * view starts at the same memory, so a larger class's copy takes the same bytes.
+   *
+   * @internal
    */
   classWithFree(index: number): number {
     for (let i = index; i < this.#classes.length; i++) {
@@ -132,19 +147,31 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     return -1;
   }
 
-  /** `reader` reads into class `index` from now on (or into none, with -1). */
+  /**
+   * `reader` reads into class `index` from now on (or into none, with -1).
+   *
+   * @internal
+   */
   setReading(reader: PoolReader, from: number, to: number): void {
     if (from === to) return;
     if (from >= 0) (this.#classes[from] as ClassState).readers.delete(reader);
     if (to >= 0) (this.#classes[to] as ClassState).readers.add(reader);
   }
 
-  /** `reader` waits for buffers of class `index`; it is resumed once one is given back. */
+  /**
+   * `reader` waits for buffers of class `index`; it is resumed once one is given back.
+   *
+   * @internal
+   */
   wait(reader: PoolReader, index: number): void {
     (this.#classes[index] as ClassState).waiters.push(reader);
   }
 
-  /** Forgets `reader` as a waiter of class `index` (it closed or paused). */
+  /**
+   * Forgets `reader` as a waiter of class `index` (it closed or paused).
+   *
+   * @internal
+   */
   forget(reader: PoolReader, index: number): void {
     const waiters = (this.#classes[index] as ClassState).waiters;
     const i = waiters.indexOf(reader);
@@ -155,6 +182,8 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
    * Moves `length` landed bytes of class `index` into a free buffer and returns its id and view.
    * The caller made sure one is free (hasFree). Taking the last one stops every reader of the
    * class before any of them can read again.
+   *
+   * @internal
    */
   take(index: number, length: number): { bufferId: number; view: Uint8Array } {
     const c = this.#classes[index] as ClassState;
@@ -197,7 +226,11 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     };
   }
 
-  /** The loop closed: nobody reads any more; released leases only update the counters (LEASE-6). */
+  /**
+   * The loop closed: nobody reads any more; released leases only update the counters (LEASE-6).
+   *
+   * @internal
+   */
   close(): void {
     this.#closed = true;
     for (const c of this.#classes) {
