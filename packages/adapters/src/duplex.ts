@@ -72,7 +72,9 @@ export class ChannelDuplex extends Duplex {
       // both in one turn of the event loop (libuv stops reading after a short read), and
       // node:http relies on that: a pipelined request answered in this turn must not see 'end'
       // before its response is written. So the end is pushed one turn later.
-      setImmediate(() => this.push(null));
+      setImmediate(() => {
+        if (!this.destroyed) this.push(null);
+      });
     },
     onWritabilityChanged: (_channel: Channel, writable: boolean) => {
       if (!writable || this.#writeCallback === undefined) return;
