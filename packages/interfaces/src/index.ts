@@ -15,13 +15,14 @@ export {
   AdaptiveRecvByteBufferSizer,
   type AdaptiveRecvByteBufferSizerOptions,
 } from './adaptive-sizer.js';
-export type { SocketAddress } from './address.js';
+export { type NumericHost, parseNumericHost, type SocketAddress } from './address.js';
 export {
   type ChannelTemplate,
   channelClosedError,
   channelTemplate,
   DeferQueue,
   loopClosedError,
+  PressureNotifier,
   poolStatistics,
   reportUncaught,
   writeAfterEndError,

@@ -1,4 +1,3 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import {
   type AcceptCallback,
   type Channel,
@@ -18,6 +17,7 @@ import {
   type ListenOptions,
   type LoopStatistics,
   loopClosedError,
+  parseNumericHost,
   type SocketAddress,
   type Unsubscribe,
   validateBoolean,
@@ -143,7 +143,7 @@ export class UringEventLoop implements EventLoop {
     const backlog = validateInteger('options.backlog', options.backlog ?? 511, 1, 65535);
     const reusePort = validateBoolean('options.reusePort', options.reusePort ?? false);
     const ipv6Only = validateBoolean('options.ipv6Only', options.ipv6Only ?? false);
-    const { family, ip } = parseHost(options.host);
+    const { family, address: ip } = parseNumericHost(options.host);
     const init = this.#channelInit(options);
     let slot: number;
     try {
@@ -164,7 +164,7 @@ export class UringEventLoop implements EventLoop {
     validateObject('options', options);
     if (handler !== undefined) validateObject('handler', handler);
     const port = validateInteger('options.port', options.port, 1, 65535);
-    const { family, ip } = parseHost(options.host);
+    const { family, address: ip } = parseNumericHost(options.host);
     const init = this.#channelInit(options);
     const slot = this.native.connect(family, ip, port, init.noDelay);
     if (slot < 0) return Promise.reject(systemError(slot, 'connect', `${ip}:${port}`));
@@ -400,21 +400,6 @@ export class UringEventLoop implements EventLoop {
   #newChannelInit(init: ChannelTemplate): ChannelInit {
     return { sizer: init.sizer(), autoRead: init.autoRead, waterMarks: init.waterMarks };
   }
-}
-
-function parseHost(host: unknown): { family: 4 | 6; ip: string } {
-  if (host === undefined) return { family: 4, ip: '127.0.0.1' };
-  if (typeof host !== 'string') {
-    throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "options.host" argument must be of type string');
-  }
-  if (host === 'localhost') return { family: 4, ip: '127.0.0.1' };
-  if (isIPv4(host)) return { family: 4, ip: host };
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
-  if (isIPv6(bare)) return { family: 6, ip: bare };
-  throw new IoleaseError(
-    ErrorCode.INVALID_ARG_VALUE,
-    `The "options.host" argument must be a numeric IPv4 or IPv6 address or "localhost". Received ${JSON.stringify(host)}`,
-  );
 }
 
 function nativeError(cause: unknown, detail: string): unknown {

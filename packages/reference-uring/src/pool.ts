@@ -3,11 +3,11 @@ import {
   POISON_BYTE,
   type PoolPressureEvent,
   type PoolStatistics,
+  PressureNotifier,
   poolStatistics,
   type SizeClassConfig,
   sizeClassIndexFor,
   type Unsubscribe,
-  validateFunction,
 } from '@iolease/interfaces';
 
 /** What the pool asks of a channel waiting for buffers of an exhausted class. */
@@ -45,8 +45,7 @@ export class UringBufferPool implements BufferPool {
   readonly #sizes: readonly number[];
   readonly #returns: Int32Array;
   readonly #poison: boolean;
-  readonly #listeners = new Set<(event: PoolPressureEvent) => void>();
-  readonly #defer: (task: () => void) => void;
+  readonly #pressure: PressureNotifier;
   readonly #requestPump: () => void;
   #pressured = 0;
   #closed = false;
@@ -72,7 +71,7 @@ export class UringBufferPool implements BufferPool {
     }));
     this.#returns = returns;
     this.#poison = options.poison;
-    this.#defer = options.defer;
+    this.#pressure = new PressureNotifier(options.defer);
     this.#requestPump = options.requestPump;
   }
 
@@ -171,11 +170,7 @@ export class UringBufferPool implements BufferPool {
   }
 
   onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {
-    validateFunction('listener', listener);
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#pressure.subscribe(listener);
   }
 
   /**
@@ -192,10 +187,6 @@ export class UringBufferPool implements BufferPool {
     c.underPressure = on;
     this.#pressured += on ? 1 : -1;
     if (on) c.pressureEvents++;
-    const event: PoolPressureEvent = { sizeClass: this.#sizes[index] as number, underPressure: on };
-    // Deferred: a release() call must not run listeners synchronously (LOOP-2).
-    this.#defer(() => {
-      for (const listener of this.#listeners) listener(event);
-    });
+    this.#pressure.notify(this.#sizes[index] as number, on);
   }
 }

@@ -1,4 +1,4 @@
-import net, { isIPv4, isIPv6 } from 'node:net';
+import net from 'node:net';
 import {
   type AcceptCallback,
   type Channel,
@@ -18,6 +18,7 @@ import {
   type ListenOptions,
   type LoopStatistics,
   loopClosedError,
+  parseNumericHost,
   reportUncaught,
   type Unsubscribe,
   validateBoolean,
@@ -87,7 +88,7 @@ export class NetEventLoop implements EventLoop {
     const backlog = validateInteger('options.backlog', options.backlog ?? 511, 1, 65535);
     const reusePort = validateBoolean('options.reusePort', options.reusePort ?? false);
     const ipv6Only = validateBoolean('options.ipv6Only', options.ipv6Only ?? false);
-    const host = parseHost(options.host);
+    const host = parseNumericHost(options.host).address;
     const template = this.#channelTemplate(options);
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
     server.on('connection', (accepted) => this.#adopt(accepted, template, onAccept));
@@ -116,7 +117,7 @@ export class NetEventLoop implements EventLoop {
     validateObject('options', options);
     if (handler !== undefined) validateObject('handler', handler);
     const port = validateInteger('options.port', options.port, 1, 65535);
-    const host = parseHost(options.host);
+    const host = parseNumericHost(options.host).address;
     const template = this.#channelTemplate(options);
     const channel = this.#newChannel(template);
     const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: template.noDelay, onread: channel.onread });
@@ -265,20 +266,4 @@ export class NetEventLoop implements EventLoop {
   #channelTemplate(options: ListenOptions | ConnectOptions): ChannelTemplate {
     return channelTemplate(options, this.#waterMarks);
   }
-}
-
-/** The numeric host to bind or connect to (LIFE-1): IPv4, IPv6 (bracketed or not) or localhost. */
-function parseHost(host: unknown): string {
-  if (host === undefined) return '127.0.0.1';
-  if (typeof host !== 'string') {
-    throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "options.host" argument must be of type string');
-  }
-  if (host === 'localhost') return '127.0.0.1';
-  if (isIPv4(host)) return host;
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
-  if (isIPv6(bare)) return bare;
-  throw new IoleaseError(
-    ErrorCode.INVALID_ARG_VALUE,
-    `The "options.host" argument must be a numeric IPv4 or IPv6 address or "localhost". Received ${JSON.stringify(host)}`,
-  );
 }

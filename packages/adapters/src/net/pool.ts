@@ -4,11 +4,11 @@ import {
   POISON_BYTE,
   type PoolPressureEvent,
   type PoolStatistics,
+  PressureNotifier,
   poolStatistics,
   type SizeClassConfig,
   sizeClassIndexFor,
   type Unsubscribe,
-  validateFunction,
 } from '@iolease/interfaces';
 
 /** A channel as the pool sees it: something reading into a class, stopped and restarted by pressure. */
@@ -55,8 +55,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   readonly #classes: ClassState[];
   readonly #sizes: readonly number[];
   readonly #poison: boolean;
-  readonly #defer: (task: () => void) => void;
-  readonly #listeners = new Set<(event: PoolPressureEvent) => void>();
+  readonly #pressure: PressureNotifier;
   #pressured = 0;
   #closed = false;
 
@@ -85,7 +84,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
       };
     });
     this.#poison = options.poison;
-    this.#defer = options.defer;
+    this.#pressure = new PressureNotifier(options.defer);
   }
 
   get underPressure(): boolean {
@@ -219,11 +218,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   }
 
   onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {
-    validateFunction('listener', listener);
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#pressure.subscribe(listener);
   }
 
   /**
@@ -250,24 +245,16 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
       c.waiters.push(reader);
       reader.stopForPressure();
     }
-    this.#notify(index, true);
+    this.#pressure.notify(this.#sizes[index] as number, true);
   }
 
   #leavePressure(index: number, c: ClassState): void {
     c.underPressure = false;
     this.#pressured--;
-    this.#notify(index, false);
+    this.#pressure.notify(this.#sizes[index] as number, false);
     // All waiters restart: an idle one takes nothing, so resuming only as many as there are free
     // buffers could leave a busy one waiting behind an idle one for good.
     const waiters = c.waiters.splice(0);
     for (const reader of waiters) reader.resumeAfterPressure();
-  }
-
-  #notify(index: number, underPressure: boolean): void {
-    const event: PoolPressureEvent = { sizeClass: this.#sizes[index] as number, underPressure };
-    // Deferred: take() and give() run inside reads and release() calls (LOOP-2).
-    this.#defer(() => {
-      for (const listener of this.#listeners) listener(event);
-    });
   }
 }
