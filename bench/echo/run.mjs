@@ -31,6 +31,7 @@ const servers = [
   { name: 'node:net', args: [`${root}bench/echo/net-echo-server.mjs`, '0'] },
   { name: 'iolease uring', args: [`${root}examples/echo-server.mjs`, '0', 'uring'] },
   { name: 'uring Duplex', args: [`${root}bench/echo/duplex-echo-server.mjs`, '0'] },
+  { name: 'iolease node:net', args: [`${root}examples/echo-server.mjs`, '0', 'net'] },
 ];
 const pins = pinning();
 console.log(
