@@ -272,6 +272,7 @@ export class ChannelDuplex extends Duplex {
  * Serves a Node.js server over an iolease loop: listens with `options` and hands every accepted
  * channel, as a {@link ChannelDuplex}, to `server` through its `'connection'` event, the way a
  * `net.Server` does. Works for `http.Server`, `https.Server`, `tls.Server` and `net.Server`.
+ * `server.close()` closes the listener too; connections already accepted stay open (LIFE-11).
  *
  * @example
  * ```ts
@@ -287,8 +288,11 @@ export async function serve(
   validateObject('server', server);
   validateFunction('server.emit', server.emit);
   const { allowHalfOpen, ...listenOptions } = options;
-  return loop.listen(listenOptions, (channel) => {
+  const listener = await loop.listen(listenOptions, (channel) => {
     server.emit('connection', new ChannelDuplex(channel, { allowHalfOpen: allowHalfOpen ?? false }));
     return undefined;
   });
+  // server.close() stops accepting, as it would for a server listening itself.
+  server.once('close', () => void listener.close());
+  return listener;
 }

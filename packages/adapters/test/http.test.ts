@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
+import { until } from '@iolease/conformance';
 import type { EventLoop } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { serve } from '../src/index.ts';
@@ -125,6 +126,20 @@ describe.each(backends)('node:http over the %s loop through ChannelDuplex', (_na
       expect(await res.json()).toEqual({ bytes: body.length, sha256: sha256(body) });
       const got = await fetch(`http://127.0.0.1:${port}/hello`);
       expect(await got.text()).toBe('you asked for /hello');
+    });
+  });
+
+  it('server.close() closes the iolease listener too: new connections are refused', async () => {
+    await withBackend(create, async (loop) => {
+      const { server, listener, port } = await startServer(loop);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      expect((await get(port, '/before', agent)).body).toBe('you asked for /before');
+      const closed = new Promise((resolve) => server.close(resolve));
+      await until(() => listener.closed, 2000, 'the listener to close');
+      await expect(get(port, '/new', new http.Agent())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      agent.destroy();
+      server.closeAllConnections();
+      await closed;
     });
   });
 });
