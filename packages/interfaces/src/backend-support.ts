@@ -191,3 +191,67 @@ export class PressureNotifier {
     });
   }
 }
+
+/**
+ * A channel's pending write bytes against its water marks (spec §9): `writable` turns false
+ * when the bytes exceed `high` and true again at `low` or below, calling `onChange` once per
+ * change (WATER-3, WATER-4). The backend calls {@link Writability.add} in `write()`,
+ * {@link Writability.remove} before a write's completion runs (WATER-2) and
+ * {@link Writability.settle} after it, so that a change back to writable follows the
+ * completion that caused it.
+ *
+ * @since 0.1.0
+ */
+export class Writability {
+  #pending = 0;
+  #writable = true;
+  #marks: WaterMarks;
+  readonly #onChange: (writable: boolean) => void;
+
+  /**
+   * @param marks - the channel's water marks, already validated
+   * @param onChange - told of each change; it must not call the application synchronously (LOOP-2)
+   */
+  constructor(marks: WaterMarks, onChange: (writable: boolean) => void) {
+    this.#marks = marks;
+    this.#onChange = onChange;
+  }
+
+  /** Whether pending bytes are at or below the marks' hysteresis (WATER-3). */
+  get writable(): boolean {
+    return this.#writable;
+  }
+
+  /** The total byte length of the pending writes (WATER-2). */
+  get pendingBytes(): number {
+    return this.#pending;
+  }
+
+  /** A write of `bytes` was queued. */
+  add(bytes: number): void {
+    this.#pending += bytes;
+    if (this.#writable && this.#pending > this.#marks.high) this.#set(false);
+  }
+
+  /** A write of `bytes` is about to complete; call {@link Writability.settle} after its callback. */
+  remove(bytes: number): void {
+    this.#pending -= bytes;
+  }
+
+  /** Turns writable again once pending bytes fell to the low mark. */
+  settle(): void {
+    if (!this.#writable && this.#pending <= this.#marks.low) this.#set(true);
+  }
+
+  /** New water marks (WATER-5: validates them), applied at once in either direction. */
+  setMarks(marks: WaterMarks): void {
+    this.#marks = validateWaterMarks(marks);
+    if (this.#writable && this.#pending > this.#marks.high) this.#set(false);
+    else this.settle();
+  }
+
+  #set(writable: boolean): void {
+    this.#writable = writable;
+    this.#onChange(writable);
+  }
+}

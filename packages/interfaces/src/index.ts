@@ -25,6 +25,7 @@ export {
   PressureNotifier,
   poolStatistics,
   reportUncaught,
+  Writability,
   writeAfterEndError,
 } from './backend-support.js';
 export type { Channel, ChannelHandler, ChannelOptions, ChannelState } from './channel.js';

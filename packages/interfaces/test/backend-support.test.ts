@@ -8,6 +8,7 @@ import {
   FixedRecvByteBufferSizer,
   loopClosedError,
   poolStatistics,
+  Writability,
   writeAfterEndError,
 } from '../src/index.ts';
 
@@ -67,5 +68,37 @@ describe('backend support', () => {
       capacityBytes: 512 * 4 + 4096 * 2,
       pressureEvents: 3,
     });
+  });
+});
+
+describe('Writability', () => {
+  it('WATER-2 WATER-3 WATER-4 turns unwritable above high, writable at low after settle, once per change', () => {
+    const changes: boolean[] = [];
+    const w = new Writability({ low: 10, high: 20 }, (writable) => changes.push(writable));
+    w.add(20);
+    expect([w.writable, w.pendingBytes]).toEqual([true, 20]);
+    w.add(1);
+    expect(w.writable).toBe(false);
+    w.add(100);
+    w.remove(111);
+    expect([w.writable, w.pendingBytes]).toEqual([false, 10]); // not before settle()
+    w.settle();
+    w.settle();
+    expect(w.writable).toBe(true);
+    expect(changes).toEqual([false, true]);
+  });
+
+  it('WATER-5 setMarks validates and applies the new marks at once', () => {
+    const changes: boolean[] = [];
+    const w = new Writability({ low: 10, high: 20 }, (writable) => changes.push(writable));
+    w.add(15);
+    w.setMarks({ low: 5, high: 12 });
+    expect(w.writable).toBe(false);
+    w.setMarks({ low: 15, high: 30 });
+    expect(w.writable).toBe(true);
+    expect(() => w.setMarks({ low: 3, high: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
+    );
+    expect(changes).toEqual([false, true]);
   });
 });

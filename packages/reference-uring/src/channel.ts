@@ -12,8 +12,8 @@ import {
   validateBoolean,
   validateInteger,
   validateObject,
-  validateWaterMarks,
   type WaterMarks,
+  Writability,
   type WriteCompletionCallback,
   type WriteData,
   writeAfterEndError,
@@ -75,9 +75,7 @@ export class UringChannel implements Channel, PoolWaiter {
   // Writing
   readonly #writes = new WriteQueue();
   #sendInFlight = false;
-  #pendingBytes = 0;
-  #waterMarks: WaterMarks;
-  #writable = true;
+  readonly #writability: Writability;
   #outputEnded = false;
   #shutdownDone = false;
   #settleScheduled = false;
@@ -96,7 +94,7 @@ export class UringChannel implements Channel, PoolWaiter {
     this.id = id;
     this.sizer = init.sizer;
     this.#autoRead = init.autoRead;
-    this.#waterMarks = init.waterMarks;
+    this.#writability = new Writability(init.waterMarks, (writable) => this.#notifyWritability(writable));
     this.#connecting = connecting;
   }
 
@@ -110,10 +108,10 @@ export class UringChannel implements Channel, PoolWaiter {
     return this.#outputEnded;
   }
   get writable(): boolean {
-    return this.#writable;
+    return this.#writability.writable;
   }
   get pendingWriteBytes(): number {
-    return this.#pendingBytes;
+    return this.#writability.pendingBytes;
   }
   get autoRead(): boolean {
     return this.#autoRead;
@@ -165,12 +163,11 @@ export class UringChannel implements Channel, PoolWaiter {
     else if (this.#outputEnded) write.error = writeAfterEndError();
     this.#writes.push(write);
     if (write.error === undefined) {
-      this.#pendingBytes += length;
-      if (this.#writable && this.#pendingBytes > this.#waterMarks.high) this.#setWritable(false);
+      this.#writability.add(length);
     }
     if (this.#finalized) this.#scheduleSettle();
     else this.#startSend(false);
-    return this.#writable;
+    return this.#writability.writable;
   }
 
   shutdown(): void {
@@ -188,9 +185,7 @@ export class UringChannel implements Channel, PoolWaiter {
   }
 
   setWaterMarks(marks: WaterMarks): void {
-    this.#waterMarks = validateWaterMarks(marks);
-    if (this.#writable && this.#pendingBytes > this.#waterMarks.high) this.#setWritable(false);
-    else if (!this.#writable && this.#pendingBytes <= this.#waterMarks.low) this.#setWritable(true);
+    this.#writability.setMarks(marks);
   }
 
   setNoDelay(noDelay: boolean): void {
@@ -502,7 +497,7 @@ export class UringChannel implements Channel, PoolWaiter {
   /** Completes the front write (WRITE-3): counters first, then the callback, then writability. */
   #completeHead(error: IoleaseError | undefined): void {
     const w = this.#writes.shift() as PendingWrite;
-    if (w.error === undefined) this.#pendingBytes -= w.length;
+    if (w.error === undefined) this.#writability.remove(w.length);
     this.#loop.countWrite(error === undefined ? w.length : 0);
     if (w.onComplete !== undefined) {
       try {
@@ -511,11 +506,11 @@ export class UringChannel implements Channel, PoolWaiter {
         reportUncaught(e);
       }
     }
-    if (!this.#writable && this.#pendingBytes <= this.#waterMarks.low) this.#setWritable(true);
+    this.#writability.settle();
   }
 
-  #setWritable(writable: boolean): void {
-    this.#writable = writable;
+  /** Deferred: writability changes inside write() and completions (LOOP-2, WATER-4). */
+  #notifyWritability(writable: boolean): void {
     this.#loop.defer(() => {
       if (this.#finalized) return;
       try {

@@ -13,8 +13,8 @@ import {
   validateBoolean,
   validateInteger,
   validateObject,
-  validateWaterMarks,
   type WaterMarks,
+  Writability,
   type WriteCompletionCallback,
   type WriteData,
   writeAfterEndError,
@@ -78,9 +78,7 @@ export class NetChannel implements Channel, PoolReader {
 
   // Writing
   readonly #writes: PendingWrite[] = [];
-  #pendingBytes = 0;
-  #waterMarks: WaterMarks;
-  #writable = true;
+  readonly #writability: Writability;
   #outputEnded = false;
   #settleScheduled = false;
 
@@ -96,7 +94,7 @@ export class NetChannel implements Channel, PoolReader {
     this.id = id;
     this.sizer = init.sizer;
     this.#autoRead = init.autoRead;
-    this.#waterMarks = init.waterMarks;
+    this.#writability = new Writability(init.waterMarks, (writable) => this.#notifyWritability(writable));
     // node:net asks for the first read's buffer as soon as the socket exists, so the sizer is
     // asked now; a failure is reported when reading would start, as for any read (SIZER-3).
     const next = this.#nextReadClass();
@@ -138,10 +136,10 @@ export class NetChannel implements Channel, PoolReader {
     return this.#outputEnded;
   }
   get writable(): boolean {
-    return this.#writable;
+    return this.#writability.writable;
   }
   get pendingWriteBytes(): number {
-    return this.#pendingBytes;
+    return this.#writability.pendingBytes;
   }
   get autoRead(): boolean {
     return this.#autoRead;
@@ -195,13 +193,12 @@ export class NetChannel implements Channel, PoolReader {
     if (write.error !== undefined || length === 0) {
       write.done = true;
       this.#scheduleSettle();
-      return this.#writable;
+      return this.#writability.writable;
     }
     write.counted = true;
-    this.#pendingBytes += length;
-    if (this.#writable && this.#pendingBytes > this.#waterMarks.high) this.#setWritable(false);
+    this.#writability.add(length);
     this.#send(write, data);
-    return this.#writable;
+    return this.#writability.writable;
   }
 
   shutdown(): void {
@@ -220,9 +217,7 @@ export class NetChannel implements Channel, PoolReader {
   }
 
   setWaterMarks(marks: WaterMarks): void {
-    this.#waterMarks = validateWaterMarks(marks);
-    if (this.#writable && this.#pendingBytes > this.#waterMarks.high) this.#setWritable(false);
-    else if (!this.#writable && this.#pendingBytes <= this.#waterMarks.low) this.#setWritable(true);
+    this.#writability.setMarks(marks);
   }
 
   setNoDelay(noDelay: boolean): void {
@@ -510,7 +505,7 @@ export class NetChannel implements Channel, PoolReader {
   #completeHead(): void {
     const w = this.#writes.shift() as PendingWrite;
     const sent = w.error === undefined;
-    if (w.counted) this.#pendingBytes -= w.length;
+    if (w.counted) this.#writability.remove(w.length);
     this.#loop.countWrite(sent ? w.length : 0);
     if (w.onComplete !== undefined) {
       try {
@@ -519,11 +514,11 @@ export class NetChannel implements Channel, PoolReader {
         reportUncaught(e);
       }
     }
-    if (!this.#writable && this.#pendingBytes <= this.#waterMarks.low) this.#setWritable(true);
+    this.#writability.settle();
   }
 
-  #setWritable(writable: boolean): void {
-    this.#writable = writable;
+  /** Deferred: writability changes inside write() and completions (LOOP-2, WATER-4). */
+  #notifyWritability(writable: boolean): void {
     this.#loop.defer(() => {
       if (this.#finalized) return;
       try {
