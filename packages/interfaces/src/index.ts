@@ -60,4 +60,4 @@ export type { RecvByteBufferSizer, RecvByteBufferSizerFactory } from './sizer.js
 export type { Unsubscribe } from './subscription.js';
 export { validateBoolean, validateFunction, validateInteger, validateObject } from './validate.js';
 export { DEFAULT_WATER_MARKS, validateWaterMarks, type WaterMarks } from './water-marks.js';
-export { type WriteCompletionCallback, type WriteData, writeDataLength } from './write-completion.js';
+export { validateWrite, type WriteCompletionCallback, type WriteData, writeDataLength } from './write-completion.js';

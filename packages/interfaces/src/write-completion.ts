@@ -1,4 +1,4 @@
-import type { IoleaseError } from './errors.js';
+import { ErrorCode, IoleaseError } from './errors.js';
 
 /**
  * What a channel accepts for one write (WRITE-1): one byte array, or several written back to
@@ -41,4 +41,27 @@ export function writeDataLength(data: unknown): number | undefined {
     total += chunk.byteLength;
   }
   return total;
+}
+
+/**
+ * Checks the arguments of `write()` (WRITE-1, ERR-2) and returns the data's byte length.
+ *
+ * @param data - what the application passed as the data
+ * @param onComplete - what it passed as the completion callback
+ * @throws {@link IoleaseError} `ERR_IOLEASE_INVALID_ARG_TYPE` for anything but a `Uint8Array` or
+ *   an array of them, or a callback that is not a function
+ * @since 0.1.0
+ */
+export function validateWrite(data: unknown, onComplete: unknown): number {
+  const length = writeDataLength(data);
+  if (length === undefined) {
+    throw new IoleaseError(
+      ErrorCode.INVALID_ARG_TYPE,
+      'The "data" argument must be a Uint8Array or an array of Uint8Array',
+    );
+  }
+  if (onComplete !== undefined && typeof onComplete !== 'function') {
+    throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "onComplete" argument must be a function');
+  }
+  return length;
 }

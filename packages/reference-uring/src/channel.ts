@@ -12,12 +12,12 @@ import {
   validateBoolean,
   validateInteger,
   validateObject,
+  validateWrite,
   type WaterMarks,
   Writability,
   type WriteCompletionCallback,
   type WriteData,
   writeAfterEndError,
-  writeDataLength,
 } from '@iolease/interfaces';
 import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE } from './completion.js';
 import { systemError } from './errors.js';
@@ -148,16 +148,7 @@ export class UringChannel implements Channel, PoolWaiter {
   }
 
   write(data: WriteData, onComplete?: WriteCompletionCallback): boolean {
-    const length = writeDataLength(data);
-    if (length === undefined) {
-      throw new IoleaseError(
-        ErrorCode.INVALID_ARG_TYPE,
-        'The "data" argument must be a Uint8Array or an array of Uint8Array',
-      );
-    }
-    if (onComplete !== undefined && typeof onComplete !== 'function') {
-      throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "onComplete" argument must be a function');
-    }
+    const length = validateWrite(data, onComplete);
     const write: PendingWrite = { data, length, onComplete, written: 0, error: undefined };
     if (this.#state === 'closed') write.error = channelClosedError();
     else if (this.#outputEnded) write.error = writeAfterEndError();

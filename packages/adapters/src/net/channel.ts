@@ -13,12 +13,12 @@ import {
   validateBoolean,
   validateInteger,
   validateObject,
+  validateWrite,
   type WaterMarks,
   Writability,
   type WriteCompletionCallback,
   type WriteData,
   writeAfterEndError,
-  writeDataLength,
 } from '@iolease/interfaces';
 import { fromNodeError } from '../errors.js';
 import type { NetEventLoop } from './loop.js';
@@ -176,16 +176,7 @@ export class NetChannel implements Channel, PoolReader {
   }
 
   write(data: WriteData, onComplete?: WriteCompletionCallback): boolean {
-    const length = writeDataLength(data);
-    if (length === undefined) {
-      throw new IoleaseError(
-        ErrorCode.INVALID_ARG_TYPE,
-        'The "data" argument must be a Uint8Array or an array of Uint8Array',
-      );
-    }
-    if (onComplete !== undefined && typeof onComplete !== 'function') {
-      throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "onComplete" argument must be a function');
-    }
+    const length = validateWrite(data, onComplete);
     const write: PendingWrite = { length, onComplete, done: false, counted: false, error: undefined };
     if (this.#state === 'closed') write.error = channelClosedError();
     else if (this.#outputEnded) write.error = writeAfterEndError();
