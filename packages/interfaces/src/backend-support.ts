@@ -1,6 +1,8 @@
 import { AdaptiveRecvByteBufferSizer } from './adaptive-sizer.js';
 import type { ChannelOptions } from './channel.js';
+import { LEAK_SAMPLING_INTERVAL, type LeakDetectionLevel, type LeakReport } from './diagnostics.js';
 import { ErrorCode, IoleaseError } from './errors.js';
+import type { Lease } from './lease.js';
 import type { PoolPressureEvent, PoolStatistics, SizeClassStatistics } from './pool.js';
 import type { RecvByteBufferSizer } from './sizer.js';
 import type { Unsubscribe } from './subscription.js';
@@ -254,4 +256,86 @@ export class Writability {
     this.#writable = writable;
     this.#onChange(writable);
   }
+}
+
+/**
+ * Leak detection for a backend's leases (spec §11, DIAG-1, DIAG-2): at level `all` every lease,
+ * at `sampled` one in {@link LEAK_SAMPLING_INTERVAL}, is registered with a
+ * `FinalizationRegistry` together with the stack of the read that delivered it; a lease
+ * collected before `release()` is reported to the subscribers. Its buffer is never reused: a view
+ * of it may still be alive (DIAG-2). At level `off` a backend creates no tracker at all (DIAG-5).
+ *
+ * @since 0.1.0
+ */
+export class LeakTracker {
+  /** The level it tracks at. */
+  readonly level: 'sampled' | 'all';
+  readonly #registry: FinalizationRegistry<LeakReport>;
+  readonly #listeners = new Set<(report: LeakReport) => void>();
+  readonly #defer: (task: () => void) => void;
+  #delivered = 0;
+  #leaks = 0;
+
+  /**
+   * @param level - `sampled` or `all`
+   * @param defer - how the backend runs callbacks later, e.g. a {@link DeferQueue}'s `defer`
+   */
+  constructor(level: 'sampled' | 'all', defer: (task: () => void) => void) {
+    this.level = level;
+    this.#defer = defer;
+    this.#registry = new FinalizationRegistry((report) => this.#collected(report));
+  }
+
+  /** Leases reported as leaked so far (DIAG-4). */
+  get leaksDetected(): number {
+    return this.#leaks;
+  }
+
+  /** A lease was delivered on channel `channelId`: track it if the level says so. */
+  track(lease: Lease, channelId: number): void {
+    if (this.level === 'sampled' && this.#delivered++ % LEAK_SAMPLING_INTERVAL !== 0) return;
+    const report: LeakReport = {
+      leaseId: lease.id,
+      channelId,
+      sizeClass: lease.sizeClass,
+      acquisitionSite: new Error(`lease ${lease.id} delivered here`).stack,
+    };
+    this.#registry.register(lease, report, lease);
+  }
+
+  /** The lease was released: it can no longer leak. */
+  untrack(lease: Lease): void {
+    this.#registry.unregister(lease);
+  }
+
+  /** Adds a leak subscriber, as `EventLoop.onLeak` does; returns its unsubscribe. */
+  subscribe(listener: (report: LeakReport) => void): Unsubscribe {
+    validateFunction('listener', listener);
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #collected(report: LeakReport): void {
+    this.#leaks++;
+    this.#defer(() => {
+      for (const listener of this.#listeners) listener(report);
+    });
+  }
+}
+
+/**
+ * Validates the leak detection level of `DiagnosticsOptions` (DIAG-1, ERR-2).
+ *
+ * @param level - the option's value; `undefined` means `off`
+ * @since 0.1.0
+ */
+export function validateLeakDetection(level: unknown): LeakDetectionLevel {
+  if (level === undefined) return 'off';
+  if (level === 'off' || level === 'sampled' || level === 'all') return level;
+  throw new IoleaseError(
+    ErrorCode.INVALID_ARG_VALUE,
+    `The "options.diagnostics.leakDetection" argument must be "off", "sampled" or "all". Received ${JSON.stringify(level)}`,
+  );
 }

@@ -21,10 +21,12 @@ export {
   channelClosedError,
   channelTemplate,
   DeferQueue,
+  LeakTracker,
   loopClosedError,
   PressureNotifier,
   poolStatistics,
   reportUncaught,
+  validateLeakDetection,
   Writability,
   writeAfterEndError,
 } from './backend-support.js';

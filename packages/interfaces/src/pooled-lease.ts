@@ -31,6 +31,7 @@ export class PooledLease implements Lease {
   #view: Uint8Array | null;
   readonly #classIndex: number;
   readonly #bufferId: number;
+  readonly #tracker: { untrack(lease: Lease): void } | undefined;
 
   /**
    * @param owner - the pool the buffer returns to
@@ -40,6 +41,7 @@ export class PooledLease implements Lease {
    * @param view - the received bytes, a view of pool memory (LEASE-1)
    * @param capacity - bytes the read could have received (POOL-4)
    * @param sizeClass - the class's buffer size
+   * @param tracker - the loop's leak tracker, told of the release (DIAG-2); none at level `off`
    */
   constructor(
     owner: LeaseOwner,
@@ -49,6 +51,7 @@ export class PooledLease implements Lease {
     view: Uint8Array,
     capacity: number,
     sizeClass: number,
+    tracker?: { untrack(lease: Lease): void },
   ) {
     this.#owner = owner;
     this.id = id;
@@ -58,6 +61,7 @@ export class PooledLease implements Lease {
     this.length = view.length;
     this.capacity = capacity;
     this.sizeClass = sizeClass;
+    this.#tracker = tracker;
   }
 
   get bytes(): Uint8Array {
@@ -74,6 +78,7 @@ export class PooledLease implements Lease {
     if (owner === null) throw releasedError(this.id, 'release');
     this.#owner = null;
     this.#view = null;
+    this.#tracker?.untrack(this);
     owner.give(this.#classIndex, this.#bufferId, this.length);
   }
 }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   AdaptiveRecvByteBufferSizer,
@@ -6,8 +8,13 @@ import {
   DEFAULT_WATER_MARKS,
   DeferQueue,
   FixedRecvByteBufferSizer,
+  LEAK_SAMPLING_INTERVAL,
+  type LeakReport,
+  LeakTracker,
+  type Lease,
   loopClosedError,
   poolStatistics,
+  validateLeakDetection,
   Writability,
   writeAfterEndError,
 } from '../src/index.ts';
@@ -100,5 +107,58 @@ describe('Writability', () => {
       expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
     );
     expect(changes).toEqual([false, true]);
+  });
+});
+
+describe('LeakTracker', () => {
+  const gc = (() => {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  })();
+  const fakeLease = (id: number): Lease => ({
+    id,
+    bytes: new Uint8Array(1),
+    length: 1,
+    capacity: 1,
+    sizeClass: 512,
+    released: false,
+    release() {},
+  });
+  async function collect(tracker: LeakTracker, expected: number): Promise<LeakReport[]> {
+    const reports: LeakReport[] = [];
+    tracker.subscribe((r) => reports.push(r));
+    for (let i = 0; i < 50 && reports.length < expected; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return reports;
+  }
+
+  it('DIAG-1 at level sampled tracks one lease in LEAK_SAMPLING_INTERVAL', async () => {
+    const tracker = new LeakTracker('sampled', queueMicrotask);
+    for (let i = 0; i < 2 * LEAK_SAMPLING_INTERVAL; i++) tracker.track(fakeLease(i), 7);
+    const reports = await collect(tracker, 2);
+    expect(reports.map((r) => r.leaseId).sort((a, b) => a - b)).toEqual([0, LEAK_SAMPLING_INTERVAL]);
+    expect(tracker.leaksDetected).toBe(2);
+  });
+
+  it('DIAG-2 an untracked (released) lease is never reported; a dropped one is, with its read site', async () => {
+    const tracker = new LeakTracker('all', queueMicrotask);
+    const kept = fakeLease(1);
+    tracker.track(kept, 3);
+    tracker.untrack(kept);
+    tracker.track(fakeLease(2), 3);
+    const reports = await collect(tracker, 1);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ leaseId: 2, channelId: 3, sizeClass: 512 });
+    expect(reports[0]?.acquisitionSite).toContain('lease 2 delivered here');
+    expect(kept.id).toBe(1); // kept alive until here
+  });
+
+  it('ERR-2 validateLeakDetection accepts the three levels and rejects anything else', () => {
+    expect([undefined, 'off', 'sampled', 'all'].map(validateLeakDetection)).toEqual(['off', 'off', 'sampled', 'all']);
+    expect(() => validateLeakDetection('sometimes')).toThrow(
+      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
+    );
   });
 });

@@ -353,7 +353,8 @@ export class UringChannel implements Channel, PoolWaiter {
     const cls = this.#recvClass;
     const view = pool.take(cls, bid, length);
     const capacity = pool.classSize(cls);
-    const lease = new PooledLease(pool, this.#loop.nextLeaseId(), cls, bid, view, capacity, capacity);
+    const lease = new PooledLease(pool, this.#loop.nextLeaseId(), cls, bid, view, capacity, capacity, this.#loop.leaks);
+    this.#loop.leaks?.track(lease, this.id);
     if (this.#state !== 'open') {
       lease.release(); // nobody will read it: straight back to the pool
       return;

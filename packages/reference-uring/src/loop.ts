@@ -13,6 +13,7 @@ import {
   type EventLoopOptions,
   IoleaseError,
   type LeakReport,
+  LeakTracker,
   type Listener,
   type ListenOptions,
   type LoopStatistics,
@@ -23,6 +24,7 @@ import {
   validateBoolean,
   validateFunction,
   validateInteger,
+  validateLeakDetection,
   validateObject,
   validateSizeClasses,
   validateWaterMarks,
@@ -69,6 +71,12 @@ type Socket = UringChannel | UringListener;
 export class UringEventLoop implements EventLoop {
   readonly backend = 'io_uring';
   readonly pool: UringBufferPool;
+  /**
+   * The leak tracker at levels `sampled` and `all` (DIAG-1); none at `off` (DIAG-5).
+   *
+   * @internal
+   */
+  readonly leaks: LeakTracker | undefined;
   /** @internal */
   readonly native: NativeLoop;
   /** @internal */
@@ -103,13 +111,8 @@ export class UringEventLoop implements EventLoop {
     const cqEntries = validateInteger('options.cqEntries', options.cqEntries ?? 65536, sqEntries, 65536);
     const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
     const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
-    const leakDetection = diagnostics.leakDetection ?? 'off';
-    if (leakDetection !== 'off') {
-      throw new IoleaseError(
-        ErrorCode.FEATURE_UNSUPPORTED,
-        `Leak detection level "${String(leakDetection)}" is not available in this version of the io_uring loop`,
-      );
-    }
+    const leakDetection = validateLeakDetection(diagnostics.leakDetection);
+    this.leaks = leakDetection === 'off' ? undefined : new LeakTracker(leakDetection, (task) => this.defer(task));
     const binding = loadBinding();
     this.maxIov = binding.maxIov;
     try {
@@ -193,13 +196,13 @@ export class UringEventLoop implements EventLoop {
       writesCompleted: this.#writesCompleted,
       bytesWritten: this.#bytesWritten,
       zeroCopyCopied: 0,
-      leaksDetected: 0,
+      leaksDetected: this.leaks?.leaksDetected ?? 0,
     };
   }
 
   onLeak(listener: (report: LeakReport) => void): Unsubscribe {
     validateFunction('listener', listener);
-    return () => {};
+    return this.leaks?.subscribe(listener) ?? (() => {});
   }
 
   close(): Promise<void> {

@@ -344,7 +344,17 @@ export class NetChannel implements Channel, PoolReader {
     }
     const { bufferId, view } = pool.take(cls, bytesRead);
     const capacity = pool.classSize(cls);
-    const lease = new PooledLease(pool, this.#loop.nextLeaseId(), cls, bufferId, view, capacity, capacity);
+    const lease = new PooledLease(
+      pool,
+      this.#loop.nextLeaseId(),
+      cls,
+      bufferId,
+      view,
+      capacity,
+      capacity,
+      this.#loop.leaks,
+    );
+    this.#loop.leaks?.track(lease, this.id);
     this.#inReadCallback = true;
     try {
       if (this.#state !== 'open') {

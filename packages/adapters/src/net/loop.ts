@@ -14,6 +14,7 @@ import {
   type EventLoopOptions,
   IoleaseError,
   type LeakReport,
+  LeakTracker,
   type Listener,
   type ListenOptions,
   type LoopStatistics,
@@ -24,6 +25,7 @@ import {
   validateBoolean,
   validateFunction,
   validateInteger,
+  validateLeakDetection,
   validateObject,
   validateSizeClasses,
   validateWaterMarks,
@@ -45,6 +47,12 @@ export type NetEventLoopOptions = EventLoopOptions;
 export class NetEventLoop implements EventLoop {
   readonly backend = 'node:net';
   readonly pool: NetBufferPool;
+  /**
+   * The leak tracker at levels `sampled` and `all` (DIAG-1); none at `off` (DIAG-5).
+   *
+   * @internal
+   */
+  readonly leaks: LeakTracker | undefined;
   readonly #waterMarks: WaterMarks;
   readonly #channels = new Set<NetChannel>();
   readonly #listeners = new Set<NetListener>();
@@ -66,13 +74,8 @@ export class NetEventLoop implements EventLoop {
     this.#waterMarks = validateWaterMarks(options.waterMarks ?? DEFAULT_WATER_MARKS);
     const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
     const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
-    const leakDetection = diagnostics.leakDetection ?? 'off';
-    if (leakDetection !== 'off') {
-      throw new IoleaseError(
-        ErrorCode.FEATURE_UNSUPPORTED,
-        `Leak detection level "${String(leakDetection)}" is not available in this version of the node:net loop`,
-      );
-    }
+    const leakDetection = validateLeakDetection(diagnostics.leakDetection);
+    this.leaks = leakDetection === 'off' ? undefined : new LeakTracker(leakDetection, (task) => this.defer(task));
     this.pool = new NetBufferPool(sizeClasses, { poison, defer: (task) => this.defer(task) });
   }
 
@@ -154,13 +157,13 @@ export class NetEventLoop implements EventLoop {
       writesCompleted: this.#writesCompleted,
       bytesWritten: this.#bytesWritten,
       zeroCopyCopied: 0,
-      leaksDetected: 0,
+      leaksDetected: this.leaks?.leaksDetected ?? 0,
     };
   }
 
   onLeak(listener: (report: LeakReport) => void): Unsubscribe {
     validateFunction('listener', listener);
-    return () => {};
+    return this.leaks?.subscribe(listener) ?? (() => {});
   }
 
   close(): Promise<void> {

@@ -95,6 +95,7 @@ export function lifecycleSuite(kit: Kit): void {
       [{ sizeClasses: 'big' }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
       [{ waterMarks: { low: 9, high: 1 } }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
       [{ diagnostics: { poison: 'yes' } }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
+      [{ diagnostics: { leakDetection: 'sometimes' } }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
       [42, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
     ])('POOL-2 ERR-1 ERR-2 the loop factory rejects %j with %s, before opening anything', async (options, c) => {
       const before = canCountFds ? openFds() : 0;
