@@ -91,6 +91,9 @@ export class ChannelDuplex extends Duplex {
       const done = this.#onChannelClosed;
       this.#onChannelClosed = undefined;
       if (done !== undefined) done();
+      // Closed because both directions ended (LIFE-5): data the consumer has not read yet stays
+      // readable, as with a net.Socket, and the stream is destroyed once it is read.
+      else if (this.channel.inputEnded && !this.readableEnded) this.once('end', () => this.destroy());
       else this.destroy();
     },
   };

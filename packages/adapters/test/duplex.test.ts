@@ -130,4 +130,24 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
       expect((error as { code: string }).code).toBe('ECONNRESET');
     });
   });
+
+  it('LIFE-5 when both directions end, data the consumer has not read yet stays readable', async () => {
+    await withBackend(create, async (loop) => {
+      const { channel, peer } = await pair(loop);
+      const duplex = new ChannelDuplex(channel, { allowHalfOpen: true });
+      duplex.pause();
+      const payload = randomBytes(10_000);
+      peer.end(payload);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const closed = new Promise((resolve) => duplex.once('close', resolve));
+      duplex.end(); // our output ends too: the channel closes by itself
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(channel.state).toBe('closed');
+      const chunks: Buffer[] = [];
+      duplex.on('data', (d: Buffer) => chunks.push(d));
+      duplex.resume();
+      await closed;
+      expect(sha256(Buffer.concat(chunks))).toBe(sha256(payload));
+    });
+  });
 });
