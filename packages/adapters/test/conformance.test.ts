@@ -4,7 +4,7 @@ import { NetEventLoop } from '../src/index.ts';
 
 runConformance({
   name: 'node:net',
-  capabilities: { poison: true, reusePort: true, ipv6: true, leakDetection: true },
+  capabilities: { reusePort: true, ipv6: true },
   createLoop: (options) => new NetEventLoop(options),
   inChildProcess: {
     import: `import { NetEventLoop } from ${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))};`,

@@ -9,10 +9,6 @@ import type { EventLoop, EventLoopOptions } from '@iolease/interfaces';
 export interface Capabilities {
   /** Zero-copy sends with two-phase completion (WRITE-8). */
   readonly zeroCopySend?: boolean;
-  /** Leak detection levels `sampled` and `all` (DIAG-1, DIAG-2). */
-  readonly leakDetection?: boolean;
-  /** Poison mode (DIAG-3). */
-  readonly poison?: boolean;
   /** `SO_REUSEPORT` listeners (LIFE-1). */
   readonly reusePort?: boolean;
   /** IPv6 listeners and connections (LIFE-1). */
@@ -20,13 +16,7 @@ export interface Capabilities {
 }
 
 /** The capability names of CONF-2. */
-export const CAPABILITIES: readonly (keyof Capabilities)[] = [
-  'zeroCopySend',
-  'leakDetection',
-  'poison',
-  'reusePort',
-  'ipv6',
-];
+export const CAPABILITIES: readonly (keyof Capabilities)[] = ['zeroCopySend', 'reusePort', 'ipv6'];
 
 /**
  * A backend as the conformance kit runs it.

@@ -4,7 +4,7 @@ import { createEventLoop, type UringEventLoop } from '../src/index.ts';
 
 runConformance({
   name: 'io_uring',
-  capabilities: { poison: true, reusePort: true, ipv6: true, leakDetection: true },
+  capabilities: { reusePort: true, ipv6: true },
   createLoop: (options) => createEventLoop(options),
   inChildProcess: {
     import: `import { createEventLoop } from ${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))};`,

@@ -120,21 +120,18 @@ export function leaseSuite(kit: Kit): void {
       expect(() => lease.release()).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_LEASE_RELEASED' }));
     });
 
-    it.skipIf(!kit.has('poison'))(
-      'DIAG-3 poison mode overwrites a released buffer, so a stale view shows 0xDB',
-      async () => {
-        await withLoop({ ...small, diagnostics: { poison: true } }, async (loop) => {
-          const got = deferred<Lease>();
-          const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, l) => got.resolve(l) }));
-          const socket = await netConnect(listener.address.port);
-          socket.write('secret');
-          const lease = await got.promise;
-          const stale = lease.bytes;
-          lease.release();
-          expect([...stale]).toEqual(new Array(6).fill(0xdb));
-          socket.destroy();
-        });
-      },
-    );
+    it('DIAG-3 poison mode overwrites a released buffer, so a stale view shows 0xDB', async () => {
+      await withLoop({ ...small, diagnostics: { poison: true } }, async (loop) => {
+        const got = deferred<Lease>();
+        const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, l) => got.resolve(l) }));
+        const socket = await netConnect(listener.address.port);
+        socket.write('secret');
+        const lease = await got.promise;
+        const stale = lease.bytes;
+        lease.release();
+        expect([...stale]).toEqual(new Array(6).fill(0xdb));
+        socket.destroy();
+      });
+    });
   });
 }
