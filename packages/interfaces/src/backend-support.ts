@@ -1,12 +1,15 @@
 import { AdaptiveRecvByteBufferSizer } from './adaptive-sizer.js';
+import { type NumericHost, parseNumericHost } from './address.js';
 import type { ChannelOptions } from './channel.js';
 import { LEAK_SAMPLING_INTERVAL, type LeakDetectionLevel, type LeakReport } from './diagnostics.js';
 import { ErrorCode, IoleaseError } from './errors.js';
+import type { ConnectOptions } from './event-loop.js';
 import type { Lease } from './lease.js';
+import type { ListenOptions } from './listener.js';
 import type { PoolPressureEvent, PoolStatistics, SizeClassStatistics } from './pool.js';
 import type { RecvByteBufferSizer } from './sizer.js';
 import type { Unsubscribe } from './subscription.js';
-import { validateBoolean, validateFunction } from './validate.js';
+import { validateBoolean, validateFunction, validateInteger, validateObject } from './validate.js';
 import { validateWaterMarks, type WaterMarks } from './water-marks.js';
 
 // A global of every JavaScript runtime iolease targets (browsers, Node, Deno, Bun), though not of
@@ -124,6 +127,75 @@ export function channelTemplate(options: ChannelOptions, waterMarks: WaterMarks)
     autoRead: validateBoolean('options.autoRead', options.autoRead ?? true),
     noDelay: validateBoolean('options.noDelay', options.noDelay ?? true),
     waterMarks: options.waterMarks === undefined ? waterMarks : validateWaterMarks(options.waterMarks),
+  };
+}
+
+/**
+ * `listen()` options, validated, with their defaults.
+ *
+ * @since 0.1.0
+ */
+export interface ValidListenOptions {
+  /** Where to bind (LIFE-1). */
+  readonly host: NumericHost;
+  /** The port; 0 picks a free one. */
+  readonly port: number;
+  /** The listen backlog, default 511. */
+  readonly backlog: number;
+  /** Whether to set `SO_REUSEPORT`. */
+  readonly reusePort: boolean;
+  /** Whether an IPv6 listener refuses IPv4-mapped connections. */
+  readonly ipv6Only: boolean;
+  /** The options of each accepted channel. */
+  readonly channel: ChannelTemplate;
+}
+
+/**
+ * `connect()` options, validated, with their defaults.
+ *
+ * @since 0.1.0
+ */
+export interface ValidConnectOptions {
+  /** Where to connect (LIFE-3). */
+  readonly host: NumericHost;
+  /** The port, 1 to 65535. */
+  readonly port: number;
+  /** The options of the channel. */
+  readonly channel: ChannelTemplate;
+}
+
+/**
+ * Validates the options of `listen()` (LIFE-1, ERR-2) before the backend acquires anything.
+ *
+ * @param options - what the application passed
+ * @param waterMarks - the loop's water marks, the channels' default
+ * @since 0.1.0
+ */
+export function validateListenOptions(options: ListenOptions, waterMarks: WaterMarks): ValidListenOptions {
+  validateObject('options', options);
+  return {
+    port: validateInteger('options.port', options.port, 0, 65535),
+    backlog: validateInteger('options.backlog', options.backlog ?? 511, 1, 65535),
+    reusePort: validateBoolean('options.reusePort', options.reusePort ?? false),
+    ipv6Only: validateBoolean('options.ipv6Only', options.ipv6Only ?? false),
+    host: parseNumericHost(options.host),
+    channel: channelTemplate(options, waterMarks),
+  };
+}
+
+/**
+ * Validates the options of `connect()` (LIFE-3, ERR-2) before the backend acquires anything.
+ *
+ * @param options - what the application passed
+ * @param waterMarks - the loop's water marks, the channel's default
+ * @since 0.1.0
+ */
+export function validateConnectOptions(options: ConnectOptions, waterMarks: WaterMarks): ValidConnectOptions {
+  validateObject('options', options);
+  return {
+    port: validateInteger('options.port', options.port, 1, 65535),
+    host: parseNumericHost(options.host),
+    channel: channelTemplate(options, waterMarks),
   };
 }
 

@@ -26,7 +26,11 @@ export {
   PressureNotifier,
   poolStatistics,
   reportUncaught,
+  type ValidConnectOptions,
+  type ValidListenOptions,
+  validateConnectOptions,
   validateLeakDetection,
+  validateListenOptions,
   Writability,
   writeAfterEndError,
 } from './backend-support.js';

@@ -354,11 +354,11 @@ export class UringChannel implements Channel, PoolWaiter {
     const view = pool.take(cls, bid, length);
     const capacity = pool.classSize(cls);
     const lease = new PooledLease(pool, this.#loop.nextLeaseId(), cls, bid, view, capacity, capacity, this.#loop.leaks);
-    this.#loop.leaks?.track(lease, this.id);
     if (this.#state !== 'open') {
       lease.release(); // nobody will read it: straight back to the pool
       return;
     }
+    this.#loop.leaks?.track(lease, this.id);
     try {
       this.sizer.record(length, capacity);
     } catch (cause) {

@@ -4,7 +4,6 @@ import {
   type ChannelHandler,
   type ChannelTemplate,
   type ConnectOptions,
-  channelTemplate,
   DEFAULT_SIZE_CLASSES,
   DEFAULT_WATER_MARKS,
   DeferQueue,
@@ -18,13 +17,14 @@ import {
   type ListenOptions,
   type LoopStatistics,
   loopClosedError,
-  parseNumericHost,
   type SocketAddress,
   type Unsubscribe,
   validateBoolean,
+  validateConnectOptions,
   validateFunction,
   validateInteger,
   validateLeakDetection,
+  validateListenOptions,
   validateObject,
   validateSizeClasses,
   validateWaterMarks,
@@ -140,14 +140,16 @@ export class UringEventLoop implements EventLoop {
 
   listen(options: ListenOptions, onAccept: AcceptCallback): Promise<Listener> {
     this.#assertOpen();
-    validateObject('options', options);
+    const {
+      host,
+      port,
+      backlog,
+      reusePort,
+      ipv6Only,
+      channel: init,
+    } = validateListenOptions(options, this.#waterMarks);
     validateFunction('onAccept', onAccept);
-    const port = validateInteger('options.port', options.port, 0, 65535);
-    const backlog = validateInteger('options.backlog', options.backlog ?? 511, 1, 65535);
-    const reusePort = validateBoolean('options.reusePort', options.reusePort ?? false);
-    const ipv6Only = validateBoolean('options.ipv6Only', options.ipv6Only ?? false);
-    const { family, address: ip } = parseNumericHost(options.host);
-    const init = this.#channelInit(options);
+    const { family, address: ip } = host;
     let slot: number;
     try {
       slot = this.native.listen(family, ip, port, backlog, reusePort, ipv6Only, init.noDelay);
@@ -164,11 +166,9 @@ export class UringEventLoop implements EventLoop {
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
     this.#assertOpen();
-    validateObject('options', options);
+    const { host, port, channel: init } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
-    const port = validateInteger('options.port', options.port, 1, 65535);
-    const { family, address: ip } = parseNumericHost(options.host);
-    const init = this.#channelInit(options);
+    const { family, address: ip } = host;
     const slot = this.native.connect(family, ip, port, init.noDelay);
     if (slot < 0) return Promise.reject(systemError(slot, 'connect', `${ip}:${port}`));
     const channel = new UringChannel(this, slot, this.#nextChannelId++, this.#newChannelInit(init), true);
@@ -394,10 +394,6 @@ export class UringEventLoop implements EventLoop {
 
   #assertOpen(): void {
     if (this.#closed) throw loopClosedError();
-  }
-
-  #channelInit(options: ListenOptions | ConnectOptions): ChannelTemplate {
-    return channelTemplate(options, this.#waterMarks);
   }
 
   #newChannelInit(init: ChannelTemplate): ChannelInit {

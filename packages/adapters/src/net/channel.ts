@@ -233,7 +233,6 @@ export class NetChannel implements Channel, PoolReader {
   /** The connect failed: the channel closes without callbacks; onFinalized learns of it. */
   #connectFailed(error: IoleaseError): void {
     this.#handler = undefined;
-    this.#failure = error;
     this.#beginClose(false, error);
   }
 
@@ -354,13 +353,13 @@ export class NetChannel implements Channel, PoolReader {
       capacity,
       this.#loop.leaks,
     );
-    this.#loop.leaks?.track(lease, this.id);
     this.#inReadCallback = true;
     try {
       if (this.#state !== 'open') {
         lease.release();
         return false;
       }
+      this.#loop.leaks?.track(lease, this.id);
       try {
         this.sizer.record(bytesRead, capacity);
       } catch (cause) {

@@ -5,7 +5,6 @@ import {
   type ChannelHandler,
   type ChannelTemplate,
   type ConnectOptions,
-  channelTemplate,
   DEFAULT_SIZE_CLASSES,
   DEFAULT_WATER_MARKS,
   DeferQueue,
@@ -19,13 +18,13 @@ import {
   type ListenOptions,
   type LoopStatistics,
   loopClosedError,
-  parseNumericHost,
   reportUncaught,
   type Unsubscribe,
   validateBoolean,
+  validateConnectOptions,
   validateFunction,
-  validateInteger,
   validateLeakDetection,
+  validateListenOptions,
   validateObject,
   validateSizeClasses,
   validateWaterMarks,
@@ -85,14 +84,15 @@ export class NetEventLoop implements EventLoop {
 
   listen(options: ListenOptions, onAccept: AcceptCallback): Promise<Listener> {
     this.#assertOpen();
-    validateObject('options', options);
+    const {
+      host,
+      port,
+      backlog,
+      reusePort,
+      ipv6Only,
+      channel: template,
+    } = validateListenOptions(options, this.#waterMarks);
     validateFunction('onAccept', onAccept);
-    const port = validateInteger('options.port', options.port, 0, 65535);
-    const backlog = validateInteger('options.backlog', options.backlog ?? 511, 1, 65535);
-    const reusePort = validateBoolean('options.reusePort', options.reusePort ?? false);
-    const ipv6Only = validateBoolean('options.ipv6Only', options.ipv6Only ?? false);
-    const host = parseNumericHost(options.host).address;
-    const template = this.#channelTemplate(options);
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
     server.on('connection', (accepted) => this.#adopt(accepted, template, onAccept));
     this.#servers.add(server);
@@ -101,7 +101,7 @@ export class NetEventLoop implements EventLoop {
         this.#servers.delete(server);
         reject(fromNodeError(error, 'listen'));
       });
-      server.listen({ host, port, backlog, ipv6Only, reusePort }, () => {
+      server.listen({ host: host.address, port, backlog, ipv6Only, reusePort }, () => {
         server.removeAllListeners('error');
         server.on('error', reportUncaught);
         const listener = new NetListener(server, () => {
@@ -117,13 +117,16 @@ export class NetEventLoop implements EventLoop {
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
     this.#assertOpen();
-    validateObject('options', options);
+    const { host, port, channel: template } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
-    const port = validateInteger('options.port', options.port, 1, 65535);
-    const host = parseNumericHost(options.host).address;
-    const template = this.#channelTemplate(options);
     const channel = this.#newChannel(template);
-    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: template.noDelay, onread: channel.onread });
+    const socket = net.connect({
+      host: host.address,
+      port,
+      allowHalfOpen: true,
+      noDelay: template.noDelay,
+      onread: channel.onread,
+    });
     socket.pause(); // no reading before connect and a handler (LIFE-2)
     channel.attach(socket, true);
     if (handler !== undefined) channel.setHandler(handler);
@@ -264,9 +267,5 @@ export class NetEventLoop implements EventLoop {
 
   #assertOpen(): void {
     if (this.#closed) throw loopClosedError();
-  }
-
-  #channelTemplate(options: ListenOptions | ConnectOptions): ChannelTemplate {
-    return channelTemplate(options, this.#waterMarks);
   }
 }
