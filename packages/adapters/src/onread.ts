@@ -60,14 +60,14 @@ export function onreadHandler(
     );
   }
   validateObject('extra', extra);
-  let next: Uint8Array | undefined;
   /** A lease the callback paused in the middle of, and how far it got. */
   let rest: { lease: Lease; offset: number } | undefined;
   let socket: OnreadSocket | undefined;
 
+  /** The buffer of the next callback: the static one, or a fresh one per call, as node:net does. */
   const nextBuffer = (): Uint8Array => {
     if (typeof buffer !== 'function') return buffer;
-    next ??= buffer();
+    const next = buffer();
     if (!(next instanceof Uint8Array) || next.length === 0) {
       throw new IoleaseError(ErrorCode.INVALID_ARG_VALUE, 'onread.buffer() must return a non-empty Uint8Array');
     }
@@ -82,7 +82,6 @@ export function onreadHandler(
       const n = Math.min(target.length, bytes.length - offset);
       target.set(bytes.subarray(offset, offset + n));
       offset += n;
-      next = undefined; // the function form gives a fresh buffer for every read, as node:net does
       const result = onread.callback.call(socket as OnreadSocket, n, target);
       if (result === false) {
         socket?.pause();
