@@ -35,7 +35,7 @@ export { type BackendUnderTest, CAPABILITIES, type Capabilities, type Kit } from
  * @since 0.1.0
  */
 export function runConformance(backend: BackendUnderTest): void {
-  const kit = makeKit(backend as BackendUnderTest);
+  const kit = makeKit(backend);
   describe(`conformance: ${backend.name}`, () => {
     contractSuite(kit);
     echoSuite(kit);
