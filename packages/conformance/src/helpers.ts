@@ -26,13 +26,64 @@ export function deferred<T = void>(): Deferred<T> {
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Waits until `predicate` holds, polling every few milliseconds; fails after `ms`. */
-export async function until(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+/**
+ * Waits until `predicate` holds, polling every few milliseconds. After `ms` it fails with what
+ * it waited for and, when given, the state `state()` describes (a stuck loop's pool, say), so a
+ * stall names its rule and its cause instead of ending in a bare timeout.
+ */
+export async function until(
+  predicate: () => boolean,
+  ms = 5000,
+  what = 'condition',
+  state?: () => unknown,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw stalled(`${what} (after ${ms} ms)`, state);
     await sleep(2);
   }
+}
+
+/**
+ * Resolves as `promise` does, or fails after `ms` with `rule` and the state `state()` describes:
+ * the watchdog of a test that must not hang.
+ */
+export async function watchdog<T>(promise: Promise<T>, ms: number, rule: string, state: () => unknown): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(stalled(`${rule}: stalled for ${ms} ms`, state)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function stalled(what: string, state: (() => unknown) | undefined): Error {
+  if (state === undefined) return new Error(`timed out waiting for ${what}`);
+  let described: string;
+  try {
+    described = JSON.stringify(state());
+  } catch (error) {
+    described = `(state unavailable: ${String(error)})`;
+  }
+  return new Error(`timed out waiting for ${what}; state: ${described}`);
+}
+
+/** A loop's pool as a watchdog reports it: per class, free and leased buffers and pressure. */
+export function poolState(loop: EventLoop): unknown {
+  const stats = loop.stats();
+  return {
+    channelsOpen: stats.channelsOpen,
+    leasesOut: stats.pool.leasesOut,
+    classes: stats.pool.classes.map((c) => ({
+      size: c.size,
+      available: c.available,
+      leased: c.leased,
+      underPressure: c.underPressure,
+    })),
+  };
 }
 
 /** An echo server: every lease is written back and released when its write completes. */

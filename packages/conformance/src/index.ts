@@ -6,6 +6,7 @@
  */
 import { describe } from 'vitest';
 import { type BackendUnderTest, makeKit } from './kit.js';
+import { adversarialSuite } from './suites/adversarial.js';
 import { contractSuite } from './suites/contract.js';
 import { echoSuite } from './suites/echo.js';
 import { leaseSuite } from './suites/lease.js';
@@ -47,5 +48,6 @@ export function runConformance(backend: BackendUnderTest): void {
     lifecycleSuite(kit);
     processSuite(kit);
     stressSuite(kit);
+    adversarialSuite(kit);
   });
 }

@@ -58,6 +58,7 @@ export { type LeaseOwner, PooledLease } from './pooled-lease.js';
 export {
   DEFAULT_SIZE_CLASSES,
   MAX_BUFFERS_PER_CLASS,
+  MAX_SIZE_CLASSES,
   type SizeClassConfig,
   sizeClassIndexFor,
   validateSizeClasses,

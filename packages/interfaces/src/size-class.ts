@@ -18,6 +18,14 @@ export interface SizeClassConfig {
 export const MAX_BUFFERS_PER_CLASS = 32768;
 
 /**
+ * The most size classes one pool may have (POOL-2). A few classes cover every workload; the
+ * limit lets a backend name a class in a few bits of a kernel operation's tag.
+ *
+ * @since 0.2.0
+ */
+export const MAX_SIZE_CLASSES = 64;
+
+/**
  * A sensible default pool: small classes for chatty protocols, large ones for bulk transfer.
  * 4 MiB in all, whatever the number of connections (POOL-6).
  *
@@ -35,15 +43,19 @@ export const DEFAULT_SIZE_CLASSES: readonly SizeClassConfig[] = Object.freeze([
  *
  * @param classes - the classes, sizes strictly increasing
  * @throws {@link IoleaseError} `ERR_IOLEASE_INVALID_ARG_TYPE`, `ERR_IOLEASE_OUT_OF_RANGE`, or
- *   `ERR_IOLEASE_INVALID_ARG_VALUE` when the list is empty or sizes do not strictly increase
+ *   `ERR_IOLEASE_INVALID_ARG_VALUE` when the list is empty, longer than {@link MAX_SIZE_CLASSES}, or
+ *   sizes do not strictly increase
  * @since 0.1.0
  */
 export function validateSizeClasses(classes: unknown): readonly SizeClassConfig[] {
   if (!Array.isArray(classes)) {
     throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "sizeClasses" argument must be an array');
   }
-  if (classes.length === 0) {
-    throw new IoleaseError(ErrorCode.INVALID_ARG_VALUE, 'The "sizeClasses" argument must name at least one class');
+  if (classes.length === 0 || classes.length > MAX_SIZE_CLASSES) {
+    throw new IoleaseError(
+      ErrorCode.INVALID_ARG_VALUE,
+      `The "sizeClasses" argument must name 1 to ${MAX_SIZE_CLASSES} classes. Received ${classes.length}`,
+    );
   }
   const out: SizeClassConfig[] = [];
   let previous = 0;

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   IoleaseSystemError,
   isIoleaseError,
+  MAX_SIZE_CLASSES,
   sizeClassIndexFor,
   validateSizeClasses,
   validateWaterMarks,
@@ -56,6 +57,14 @@ describe('size classes', () => {
     ],
   ])('POOL-2 rejects %j with %s', (classes, code) => {
     expect(() => validateSizeClasses(classes)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('POOL-2 accepts up to MAX_SIZE_CLASSES classes and rejects one more', () => {
+    const classes = (n: number) => Array.from({ length: n }, (_, i) => ({ size: 64 * (i + 1), count: 1 }));
+    expect(validateSizeClasses(classes(MAX_SIZE_CLASSES))).toHaveLength(MAX_SIZE_CLASSES);
+    expect(() => validateSizeClasses(classes(MAX_SIZE_CLASSES + 1))).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARG_VALUE }),
+    );
   });
 });
 

@@ -66,7 +66,10 @@ export class UringChannel implements Channel, PoolWaiter {
   #recv = Recv.Idle;
   #recvClass = -1;
   #recvCancels = 0;
+  /** The class this channel waits for buffers of (PRESS-1), or -1. */
   #waitingClass = -1;
+  /** The class whose wake this channel holds (PRESS-8), or -1: see {@link PoolWaiter}. */
+  #wakeClass = -1;
   #eof = false;
   #inputEnded = false;
   readonly #held: PooledLease[] = [];
@@ -149,7 +152,10 @@ export class UringChannel implements Channel, PoolWaiter {
 
   write(data: WriteData, onComplete?: WriteCompletionCallback): boolean {
     const length = validateWrite(data, onComplete);
-    const write: PendingWrite = { data, length, onComplete, written: 0, error: undefined };
+    // A copy of the caller's list: the chunks are read again for every later send (a partial
+    // send, more chunks than one sendmsg takes), and the caller may change its array meanwhile.
+    const chunks = data instanceof Uint8Array ? data : Array.from(data);
+    const write: PendingWrite = { data: chunks, length, onComplete, written: 0, error: undefined };
     if (this.#state === 'closed') write.error = channelClosedError();
     else if (this.#outputEnded) write.error = writeAfterEndError();
     this.#writes.push(write);
@@ -214,32 +220,40 @@ export class UringChannel implements Channel, PoolWaiter {
     this.#startSend(true);
   }
 
-  /** One completion of this channel's multishot receive. */
-  onRecv(res: number, flags: number): void {
+  /** One completion of this channel's multishot receive, armed on size class `group`. */
+  onRecv(res: number, flags: number, group: number): void {
     const more = (flags & CQE_F_MORE) !== 0;
     if (!more) this.#recv = Recv.Idle;
     if (res > 0 && (flags & CQE_F_BUFFER) !== 0) {
-      this.#deliverRead(res, flags >>> CQE_BUFFER_SHIFT);
+      this.#deliverRead(res, flags >>> CQE_BUFFER_SHIFT, group);
     } else if (res === 0) {
       this.#eof = true;
     } else if (res === -ENOBUFS) {
       // Pool pressure, not an error; this may also be an EOF the kernel could not report
       // without a buffer, which the next receive will find (PRESS-2).
+      this.#handBackWake();
       if (this.#state === 'open' && this.#wantsReceive()) {
-        this.#waitingClass = this.#recvClass;
-        this.#loop.pool.exhausted(this.#recvClass, this);
+        this.#waitingClass = group;
+        this.#loop.pool.exhausted(group, this);
         return;
       }
     } else if (res < 0 && res !== -ECANCELED) {
+      this.#handBackWake();
       this.#fail(systemError(res, 'recv'));
       return;
     }
+    // The receive a wake was for took its buffer, or ended without one: either way the wake is
+    // spent, and a buffer still free goes to the next waiter (PRESS-8).
+    this.#handBackWake();
     if (!more) this.#afterReceiveEnded();
   }
 
-  resumeReceive(): void {
+  resumeReceive(index: number): void {
     this.#waitingClass = -1;
+    this.#wakeClass = index;
     this.#updateReading(true);
+    // Only a receive armed on the woken class can use the wake; otherwise pass it on now.
+    if (this.#recv !== Recv.Armed || this.#recvClass !== index) this.#handBackWake();
   }
 
   onSend(res: number): void {
@@ -318,6 +332,24 @@ export class UringChannel implements Channel, PoolWaiter {
     }
   }
 
+  #handBackWake(): void {
+    const index = this.#wakeClass;
+    if (index < 0) return;
+    this.#wakeClass = -1;
+    this.#loop.pool.wakeDone(index);
+  }
+
+  /**
+   * A native preparation failed (-errno), which means the socket is gone: fail the channel,
+   * later, because this may run inside an API call (LOOP-2) or a completion batch (LOOP-5).
+   */
+  #nativeFailed(ret: number, syscall: string): boolean {
+    if (ret >= 0) return false;
+    const error = systemError(ret, syscall);
+    this.#loop.defer(() => this.#fail(error));
+    return true;
+  }
+
   #arm(): void {
     let preferred: number;
     try {
@@ -335,22 +367,22 @@ export class UringChannel implements Channel, PoolWaiter {
       );
       return;
     }
-    this.#recvClass = this.#loop.pool.classIndexFor(preferred);
-    this.#loop.checkErrno(this.#loop.native.armRecv(this.#slot, this.#recvClass), 'recv');
+    const cls = this.#loop.pool.classIndexFor(preferred);
+    if (this.#nativeFailed(this.#loop.native.armRecv(this.#slot, cls), 'recv')) return;
+    this.#recvClass = cls;
     this.#recv = Recv.Armed;
     this.#loop.requestPump();
   }
 
   #cancelReceive(): void {
+    if (this.#nativeFailed(this.#loop.native.cancelRecv(this.#slot), 'recv')) return;
     this.#recv = Recv.Cancelling;
-    this.#loop.checkErrno(this.#loop.native.cancelRecv(this.#slot), 'recv');
     this.#recvCancels++;
     this.#loop.requestPump();
   }
 
-  #deliverRead(length: number, bid: number): void {
+  #deliverRead(length: number, bid: number, cls: number): void {
     const pool = this.#loop.pool;
-    const cls = this.#recvClass;
     const view = pool.take(cls, bid, length);
     const capacity = pool.classSize(cls);
     const lease = new PooledLease(pool, this.#loop.nextLeaseId(), cls, bid, view, capacity, capacity, this.#loop.leaks);
@@ -376,7 +408,7 @@ export class UringChannel implements Channel, PoolWaiter {
       // Paused meanwhile, or the sizer now maps elsewhere: end this receive; a new one follows
       // on the right class once the kernel confirms the end (SIZER-1, READ-3).
       if (!this.#wantsReceive()) this.#cancelReceive();
-      else if (this.#loop.pool.classIndexFor(this.#safeNextReadSize()) !== cls) this.#cancelReceive();
+      else if (this.#loop.pool.classIndexFor(this.#safeNextReadSize()) !== this.#recvClass) this.#cancelReceive();
     }
   }
 
@@ -471,7 +503,7 @@ export class UringChannel implements Channel, PoolWaiter {
     if (chunks === undefined) return;
     const native = this.#loop.native;
     const ret = chunks instanceof Uint8Array ? native.send(this.#slot, chunks) : native.sendVector(this.#slot, chunks);
-    this.#loop.checkErrno(ret, 'send');
+    if (this.#nativeFailed(ret, 'send')) return;
     this.#sendInFlight = true;
     this.#loop.requestPump();
   }
@@ -504,7 +536,9 @@ export class UringChannel implements Channel, PoolWaiter {
   /** Deferred: writability changes inside write() and completions (LOOP-2, WATER-4). */
   #notifyWritability(writable: boolean): void {
     this.#loop.defer(() => {
-      if (this.#finalized) return;
+      // Only while open (WATER-4): a change that a close caused, by failing the pending writes,
+      // or that was still queued when the channel closed, is nobody's business any more.
+      if (this.#state !== 'open') return;
       try {
         this.#handler?.onWritabilityChanged?.(this, writable);
       } catch (error) {
@@ -561,6 +595,7 @@ export class UringChannel implements Channel, PoolWaiter {
     if (this.#closeOps > 0 || this.#recvCancels > 0 || this.#recv !== Recv.Idle || this.#sendInFlight) return;
     if (this.#connecting) return;
     this.#finalized = true;
+    this.#handBackWake();
     this.#failAllWrites(this.#failure ?? channelClosedError());
     for (const lease of this.#held.splice(0)) lease.release();
     this.#loop.channelFinalized(this.#slot, this);

@@ -10,10 +10,15 @@ export const Kind = {
   CLOSE_CANCEL: 5,
   CLOSE: 6,
   RECV_CANCEL: 7,
+  /** The engine's own operations (fault injection); never in a batch. */
+  INTERNAL: 8,
 } as const;
 
 export const RECORD_WORDS = 4;
+/** The kind in the low 8 bits; for RECV, the buffer group (size class) in the next 8. */
 export const FIELD_KIND = 0;
+export const KIND_MASK = 0xff;
+export const GROUP_SHIFT = 8;
 export const FIELD_SLOT = 1;
 /** The kernel's result: bytes, 0, -errno; for ACCEPT the new channel's slot. */
 export const FIELD_RES = 2;
@@ -29,3 +34,7 @@ export const COUNTER_COMPLETIONS = 0;
 export const COUNTER_BATCHES = 1;
 export const COUNTER_SUBMISSIONS = 2;
 export const COUNTER_SUBMIT_CALLS = 3;
+export const COUNTER_STALE_COMPLETIONS = 4;
+export const COUNTER_OVERFLOW_FLUSHES = 5;
+export const COUNTER_ENTER_RETRIES = 6;
+export const COUNTER_BACKLOGGED = 7;

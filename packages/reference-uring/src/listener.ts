@@ -4,9 +4,11 @@ import { CQE_F_MORE } from './completion.js';
 import type { UringEventLoop } from './loop.js';
 
 const ECANCELED = 125;
-/** Accept errors that mean "out of resources now": retry later instead of spinning. */
+/** Accept errors that mean "out of resources now": no use retrying before some are freed. */
 const RESOURCE_ERRORS = new Set([-24 /* EMFILE */, -23 /* ENFILE */, -105 /* ENOBUFS */, -12 /* ENOMEM */]);
 const RESOURCE_RETRY_MS = 100;
+/** Other accept errors are retried sooner, backing off while they persist, up to this. */
+const MAX_RETRY_MS = 1000;
 
 /** A listening socket with one multishot accept armed while open (LIFE-1, LIFE-11). */
 export class UringListener implements Listener {
@@ -21,6 +23,10 @@ export class UringListener implements Listener {
   #closePromise: Promise<void> | undefined;
   #resolveClose: (() => void) | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** Accepts that failed in a row; reset by a successful one. */
+  #failures = 0;
+  /** Accepts that failed in all (ERR-3: the listener stays open and retries). */
+  acceptErrors = 0;
 
   constructor(
     loop: UringEventLoop,
@@ -57,28 +63,43 @@ export class UringListener implements Listener {
   onAccept(res: number, flags: number): void {
     if ((flags & CQE_F_MORE) === 0) this.#acceptArmed = false;
     if (res >= 0) {
-      const channel = this.#loop.adoptChannel(res, this.#channelInit());
-      if (this.#closed) {
-        channel.close();
-      } else {
-        try {
-          const handler = this.#onAccept(channel);
-          if (handler !== undefined && channel.state === 'open') channel.setHandler(handler);
-        } catch (error) {
-          reportUncaught(error);
-        }
-      }
+      this.#failures = 0;
+      this.#adopt(res);
+    } else if (res !== -ECANCELED) {
+      this.#failures++;
+      this.acceptErrors++;
     }
     if (this.#closed) {
       this.#maybeFinalize();
       return;
     }
-    if ((flags & CQE_F_MORE) !== 0 || res === -ECANCELED) return;
-    // The multishot accept ended: re-arm, after a pause when the process is out of resources.
-    if (RESOURCE_ERRORS.has(res)) {
-      this.#retryTimer = setTimeout(() => this.#arm(), RESOURCE_RETRY_MS);
-    } else {
+    if ((flags & CQE_F_MORE) !== 0) return;
+    // The multishot accept ended and the listener is open, so something must arm the next one:
+    // at once after a success or a cancel, after a pause when accepting failed, so that a
+    // persistent error (EMFILE until a connection closes) does not spin the loop.
+    if (this.#failures === 0) {
       this.#arm();
+    } else {
+      const backoff = Math.min(MAX_RETRY_MS, 10 * 2 ** (this.#failures - 1));
+      const delay = RESOURCE_ERRORS.has(res) ? Math.max(RESOURCE_RETRY_MS, backoff) : backoff;
+      this.#retryTimer = setTimeout(() => this.#arm(), delay);
+    }
+  }
+
+  /** A new connection: hand it to the application, or close it if the listener is closing. */
+  #adopt(slot: number): void {
+    const channel = this.#loop.adoptChannel(slot, this.#channelInit());
+    if (this.#closed) {
+      channel.close();
+      return;
+    }
+    try {
+      const handler = this.#onAccept(channel);
+      if (handler !== undefined && channel.state === 'open') channel.setHandler(handler);
+    } catch (error) {
+      // Nobody will ever read or close this channel: reset it rather than leak its socket.
+      channel.reset();
+      reportUncaught(error);
     }
   }
 
@@ -97,6 +118,7 @@ export class UringListener implements Listener {
   }
 
   #arm(): void {
+    this.#retryTimer = undefined;
     if (this.#closed) return;
     this.#loop.checkErrno(this.#loop.native.armAccept(this.#slot), 'accept');
     this.#acceptArmed = true;

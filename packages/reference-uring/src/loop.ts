@@ -17,6 +17,7 @@ import {
   type ListenOptions,
   type LoopStatistics,
   loopClosedError,
+  reportUncaught,
   type SocketAddress,
   type Unsubscribe,
   validateBoolean,
@@ -40,6 +41,8 @@ import {
   FIELD_KIND,
   FIELD_RES,
   FIELD_SLOT,
+  GROUP_SHIFT,
+  KIND_MASK,
   Kind,
   RECORD_WORDS,
 } from './completion.js';
@@ -325,42 +328,52 @@ export class UringEventLoop implements EventLoop {
     return this.#openChannels + this.#openListeners;
   }
 
-  /** One batch of completions from the native pump (LOOP-4). */
+  /**
+   * One batch of completions from the native pump (LOOP-4). The records are read once: an
+   * exception from one record, the application's or the loop's own, must not cost the others
+   * theirs (LOOP-5), so each is handled apart and whatever was thrown is reported afterwards.
+   */
   #onBatch(count: number): void {
     this.#inBatch = true;
     const batch = this.native.batch;
-    try {
-      for (let i = 0; i < count; i++) {
-        const base = i * RECORD_WORDS;
-        const kind = batch[base + FIELD_KIND] as number;
-        const slot = batch[base + FIELD_SLOT] as number;
-        const res = batch[base + FIELD_RES] as number;
-        const flags = batch[base + FIELD_FLAGS] as number;
-        const socket = this.#sockets[slot];
-        switch (kind) {
-          case Kind.RECV:
-            (socket as UringChannel).onRecv(res, flags);
-            break;
-          case Kind.SEND:
-            (socket as UringChannel).onSend(res);
-            break;
-          case Kind.ACCEPT:
-            (socket as UringListener).onAccept(res, flags);
-            break;
-          case Kind.CONNECT:
-            this.#onConnect(socket as UringChannel, res);
-            break;
-          case Kind.RECV_CANCEL:
-            (socket as UringChannel).onRecvCancelled();
-            break;
-          case Kind.CLOSE_CANCEL:
-          case Kind.CLOSE:
-            (socket as Socket).onCloseStep();
-            break;
-        }
+    for (let i = 0; i < count; i++) {
+      const base = i * RECORD_WORDS;
+      try {
+        this.#onCompletion(
+          batch[base + FIELD_KIND] as number,
+          batch[base + FIELD_SLOT] as number,
+          batch[base + FIELD_RES] as number,
+          batch[base + FIELD_FLAGS] as number,
+        );
+      } catch (error) {
+        reportUncaught(error);
       }
-    } finally {
-      this.#inBatch = false;
+    }
+    this.#inBatch = false;
+  }
+
+  #onCompletion(kindWord: number, slot: number, res: number, flags: number): void {
+    const socket = this.#sockets[slot];
+    switch (kindWord & KIND_MASK) {
+      case Kind.RECV:
+        (socket as UringChannel).onRecv(res, flags, kindWord >>> GROUP_SHIFT);
+        break;
+      case Kind.SEND:
+        (socket as UringChannel).onSend(res);
+        break;
+      case Kind.ACCEPT:
+        (socket as UringListener).onAccept(res, flags);
+        break;
+      case Kind.CONNECT:
+        this.#onConnect(socket as UringChannel, res);
+        break;
+      case Kind.RECV_CANCEL:
+        (socket as UringChannel).onRecvCancelled();
+        break;
+      case Kind.CLOSE_CANCEL:
+      case Kind.CLOSE:
+        (socket as Socket).onCloseStep();
+        break;
     }
   }
 

@@ -5,6 +5,7 @@ import {
   type PoolStatistics,
   PressureNotifier,
   poolStatistics,
+  reportUncaught,
   type SizeClassConfig,
   sizeClassIndexFor,
   type Unsubscribe,
@@ -12,8 +13,12 @@ import {
 
 /** What the pool asks of a channel waiting for buffers of an exhausted class. */
 export interface PoolWaiter {
-  /** Arms the channel's receive again; buffers of its class are back. */
-  resumeReceive(): void;
+  /**
+   * Buffers of class `index` are back and this channel holds a wake for them: it arms its
+   * receive again, and hands the wake back with {@link UringBufferPool.wakeDone} once that
+   * receive took a buffer or ended, or at once if it does not arm on that class (PRESS-8).
+   */
+  resumeReceive(index: number): void;
 }
 
 interface ClassState {
@@ -32,6 +37,14 @@ interface ClassState {
   pressureEvents: number;
   /** Channels whose receive ended with ENOBUFS, in the order they started waiting (PRESS-6). */
   readonly waiters: PoolWaiter[];
+  /**
+   * Waiters woken and not yet done: each stands for one free buffer its re-armed receive is
+   * expected to take. A waiter is woken only for a free buffer no other wake stands for, so one
+   * returned buffer wakes one waiter; a wake handed back unused passes to the next (PRESS-8).
+   */
+  wakes: number;
+  /** Set while #wake runs for this class, so a wake handed back inside it does not recurse. */
+  waking: boolean;
 }
 
 /**
@@ -68,6 +81,8 @@ export class UringBufferPool implements BufferPool {
       underPressure: false,
       pressureEvents: 0,
       waiters: [],
+      wakes: 0,
+      waking: false,
     }));
     this.#returns = returns;
     this.#poison = options.poison;
@@ -107,6 +122,8 @@ export class UringBufferPool implements BufferPool {
     c.leased++;
     c.ringFree--;
     c.bytesLeased += length;
+    // Exhausted: a receive now finds the ring empty (PRESS-4), whoever is waiting or not.
+    if (c.ringFree <= 0 && !c.underPressure) this.#setPressure(index, c, true);
     return new Uint8Array(c.memory, bid * c.size, length);
   }
 
@@ -123,25 +140,38 @@ export class UringBufferPool implements BufferPool {
     q[0] = n;
     c.ringFree++;
     if (c.underPressure) this.#setPressure(index, c, false);
-    const waiter = c.waiters.shift();
-    if (waiter !== undefined) waiter.resumeReceive();
     this.#requestPump();
+    this.#wake(index, c);
   }
 
   /**
-   * A channel's receive on class `index` ended with ENOBUFS (PRESS-1). It re-arms at once when
-   * buffers were given back since the kernel found the ring empty; otherwise it waits.
+   * A channel's receive on class `index` found no buffer (PRESS-1). It re-arms at once when a
+   * buffer is free that no wake stands for (given back since the kernel found the ring empty);
+   * otherwise it waits, last in line (PRESS-6).
    *
    * @internal
    */
   exhausted(index: number, waiter: PoolWaiter): void {
     const c = this.#classes[index] as ClassState;
-    if (c.ringFree > 0) {
-      waiter.resumeReceive();
+    if (this.#closed) return;
+    if (c.ringFree - c.wakes > 0) {
+      c.wakes++;
+      waiter.resumeReceive(index);
       return;
     }
     c.waiters.push(waiter);
-    if (!c.underPressure) this.#setPressure(index, c, true);
+  }
+
+  /**
+   * A woken waiter hands its wake back: its receive took a buffer, or ended or was never armed
+   * on this class. Any buffer still free goes to the next waiter (PRESS-8).
+   *
+   * @internal
+   */
+  wakeDone(index: number): void {
+    const c = this.#classes[index] as ClassState;
+    c.wakes--;
+    if (!this.#closed) this.#wake(index, c);
   }
 
   /**
@@ -150,9 +180,26 @@ export class UringBufferPool implements BufferPool {
    * @internal
    */
   forget(index: number, waiter: PoolWaiter): void {
-    const waiters = (this.#classes[index] as ClassState).waiters;
-    const i = waiters.indexOf(waiter);
-    if (i >= 0) waiters.splice(i, 1);
+    const c = this.#classes[index] as ClassState;
+    const i = c.waiters.indexOf(waiter);
+    if (i < 0) return;
+    c.waiters.splice(i, 1);
+  }
+
+  /**
+   * What a class looks like to a watchdog: buffers the kernel may pick, waiting channels, wakes
+   * in flight. For tests and diagnostics of a stall.
+   *
+   * @internal
+   */
+  debugState(): { size: number; ringFree: number; leased: number; waiters: number; wakes: number }[] {
+    return this.#classes.map((c) => ({
+      size: c.size,
+      ringFree: c.ringFree,
+      leased: c.leased,
+      waiters: c.waiters.length,
+      wakes: c.wakes,
+    }));
   }
 
   stats(): PoolStatistics {
@@ -180,7 +227,26 @@ export class UringBufferPool implements BufferPool {
    */
   close(): void {
     this.#closed = true;
-    for (const c of this.#classes) c.waiters.length = 0;
+    for (const c of this.#classes) {
+      c.waiters.length = 0;
+      c.wakes = 0;
+    }
+  }
+
+  /** Wakes waiters, oldest first, while free buffers outnumber the wakes in flight (PRESS-3, PRESS-6). */
+  #wake(index: number, c: ClassState): void {
+    if (c.waking) return; // the loop below, further up the stack, sees the change
+    c.waking = true;
+    while (c.ringFree - c.wakes > 0 && c.waiters.length > 0) {
+      const waiter = c.waiters.shift() as PoolWaiter;
+      c.wakes++;
+      try {
+        waiter.resumeReceive(index);
+      } catch (error) {
+        reportUncaught(error); // a defect, but the other waiters still get their turn
+      }
+    }
+    c.waking = false;
   }
 
   #setPressure(index: number, c: ClassState, on: boolean): void {

@@ -520,7 +520,9 @@ export class NetChannel implements Channel, PoolReader {
   /** Deferred: writability changes inside write() and completions (LOOP-2, WATER-4). */
   #notifyWritability(writable: boolean): void {
     this.#loop.defer(() => {
-      if (this.#finalized) return;
+      // Only while open (WATER-4): a change that a close caused, by failing the pending writes,
+      // or that was still queued when the channel closed, is nobody's business any more.
+      if (this.#state !== 'open') return;
       try {
         this.#handler?.onWritabilityChanged?.(this, writable);
       } catch (error) {

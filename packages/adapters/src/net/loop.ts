@@ -243,6 +243,8 @@ export class NetEventLoop implements EventLoop {
       const handler = onAccept(channel);
       if (handler !== undefined && channel.state === 'open') channel.setHandler(handler);
     } catch (error) {
+      // Nobody will ever read or close this channel: reset it rather than leak its socket.
+      channel.reset();
       reportUncaught(error);
     }
   }

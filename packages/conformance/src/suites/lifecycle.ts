@@ -93,6 +93,11 @@ export function lifecycleSuite(kit: Kit): void {
         'ERR_IOLEASE_INVALID_ARG_VALUE',
       ],
       [{ sizeClasses: 'big' }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
+      // More classes than POOL-2 allows: once a stack overflow in the io_uring loop's release path.
+      [
+        { sizeClasses: Array.from({ length: 300 }, (_, i) => ({ size: i + 1, count: 1 })) },
+        'ERR_IOLEASE_INVALID_ARG_VALUE',
+      ],
       [{ waterMarks: { low: 9, high: 1 } }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
       [{ diagnostics: { poison: 'yes' } }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
       [{ diagnostics: { leakDetection: 'sometimes' } }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],

@@ -60,5 +60,54 @@ export function processSuite(kit: Kit): void {
       );
       expect(result.stdout.trim()).toBe('uncaught 1 echo onetwo');
     });
+
+    it('LOOP-5 handlers that throw everywhere (accept, read, end, completion, close): every other channel is still served', async () => {
+      const result = await runNode(
+        `import net from 'node:net';
+         ${prelude}
+         let uncaught = 0;
+         process.on('uncaughtException', () => uncaught++);
+         let accepted = 0;
+         const l = await loop.listen({ port: 0 }, () => {
+           if (++accepted % 5 === 0) throw new Error('onAccept bug');
+           let reads = 0;
+           return {
+             onRead(c, lease) {
+               c.write(lease.bytes, () => { lease.release(); throw new Error('completion bug'); });
+               if (++reads % 3 === 1) throw new Error('onRead bug');
+             },
+             onEnd(c) { c.shutdown(); throw new Error('onEnd bug'); },
+             onClose() { throw new Error('onClose bug'); },
+           };
+         });
+         const clients = 20;
+         let echoed = 0, rejected = 0, done = 0;
+         const watchdog = setTimeout(() => {
+           console.log(JSON.stringify({ stalled: 'LOOP-5', echoed, rejected, done, uncaught, stats: loop.stats() }));
+           process.exit(1);
+         }, 20000);
+         for (let i = 0; i < clients; i++) {
+           const payload = Buffer.alloc(10000 + i * 1000, i);
+           const s = net.connect(l.address.port, '127.0.0.1');
+           const got = [];
+           s.on('data', (d) => got.push(d));
+           s.on('error', () => {});
+           s.on('close', () => {
+             if (Buffer.concat(got).equals(payload)) echoed++; else rejected++;
+             if (++done === clients) {
+               clearTimeout(watchdog);
+               // Let the last onClose throw before counting.
+               setTimeout(() => { console.log(JSON.stringify({ echoed, rejected, uncaught })); process.exit(0); }, 100);
+             }
+           });
+           s.end(payload);
+         }`,
+      );
+      expect(result.code, result.stdout).toBe(0);
+      const { echoed, rejected, uncaught } = JSON.parse(result.stdout) as Record<string, number>;
+      expect({ echoed, rejected }).toEqual({ echoed: 16, rejected: 4 });
+      // 4 accepts, at least one read, one end, one completion and one close of each of the 16.
+      expect(uncaught).toBeGreaterThanOrEqual(4 + 16 * 4);
+    });
   });
 }

@@ -9,6 +9,7 @@ import {
   sha256,
   sleep,
   until,
+  watchdog,
 } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
@@ -213,6 +214,62 @@ export function writesSuite(kit: Kit): void {
         channel.shutdown();
         expect((await received).length).toBe(8 * 1024 * 1024);
         channel.close();
+      });
+    });
+
+    it.each(['close', 'reset', 'peer reset', 'loop close'] as const)(
+      'WATER-4 LIFE-12 an unwritable channel ended by %s: failed completions, no writability change, then onClose',
+      async (how) => {
+        const loop = await kit.backend.createLoop();
+        const calls: string[] = [];
+        try {
+          const closed = deferred<void>();
+          const { channel, peer } = await connectToNetPeer(
+            loop,
+            {
+              onWritabilityChanged: (_c, w) => calls.push(`writable ${w}`),
+              onError: () => calls.push('error'),
+              onClose: () => {
+                calls.push('close');
+                closed.resolve();
+              },
+            },
+            { waterMarks: { low: 1024, high: 64 * 1024 } },
+          );
+          peer.pause();
+          const chunk = randomBytes(256 * 1024);
+          for (let i = 0; i < 16; i++) channel.write(chunk, (e) => calls.push(e === undefined ? 'ok' : 'failed'));
+          await until(() => calls.includes('writable false'), 5000, 'WATER-3 unwritable');
+          if (how === 'close') channel.close();
+          else if (how === 'reset') channel.reset();
+          else if (how === 'peer reset') peer.resetAndDestroy();
+          else void loop.close();
+          await watchdog(closed.promise, 10_000, 'LIFE-12', () => calls);
+          await sleep(20);
+          const after = calls.slice(calls.indexOf('writable false') + 1);
+          expect(after).not.toContain('writable true');
+          expect(after.at(-1)).toBe('close');
+          expect(after.filter((c) => c === 'failed').length).toBeGreaterThan(0);
+          peer.destroy();
+        } finally {
+          await loop.close();
+        }
+      },
+    );
+
+    it('WATER-5 ERR-2 rejected water marks leave the old ones in force', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {}, { waterMarks: { low: 10, high: 100 } });
+        peer.pause();
+        expect(() => channel.setWaterMarks({ low: 10, high: 5 })).toThrow();
+        expect(() => channel.setWaterMarks({ low: 1e9, high: 1e9 + 1, extra: 1 } as never)).not.toThrow();
+        channel.setWaterMarks({ low: 10, high: 100 });
+        expect(() => channel.setWaterMarks({ low: 0, high: -1 })).toThrow();
+        // Still high = 100: 101 pending bytes make the channel unwritable.
+        expect(channel.write(new Uint8Array(100))).toBe(true);
+        expect(channel.write(new Uint8Array(1))).toBe(false);
+        channel.close();
+        peer.destroy();
       });
     });
 

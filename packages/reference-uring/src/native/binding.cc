@@ -8,7 +8,9 @@
 #pragma GCC diagnostic pop
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -57,6 +59,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
                            InstanceMethod<&NativeLoop::Ref>("ref"),
                            InstanceMethod<&NativeLoop::Unref>("unref"),
                            InstanceMethod<&NativeLoop::Features>("features"),
+                           InstanceMethod<&NativeLoop::FaultsFired>("faultsFired"),
                            InstanceMethod<&NativeLoop::Destroy>("destroy"),
                        });
   }
@@ -75,6 +78,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
                             c.Get("count").As<Napi::Number>().Uint32Value()});
     }
     on_batch_ = Napi::Persistent(options.Get("onBatch").As<Napi::Function>());
+    eo.faults = getenv("IOLEASE_FAULTS");  // read by the test build only (faults.h)
 
     std::string failed_call;
     int ret = engine_.Init(eo, &failed_call);
@@ -92,6 +96,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     shared.batch = static_cast<int32_t*>(batch.Data());
     shared.batch_capacity = kBatchCapacity;
     shared.returns = static_cast<int32_t*>(returns.Data());
+    shared.returns_capacity = engine_.total_buffers();
     shared.counters = static_cast<double*>(counters.Data());
     memset(shared.returns, 0, returns.ByteLength());
     memset(shared.counters, 0, counters.ByteLength());
@@ -126,6 +131,10 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     poll_->data = this;
     uv_poll_start(poll_, UV_READABLE, &NativeLoop::OnPoll);
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));  // JavaScript refs it while it has sockets
+    retry_ = new uv_timer_t;
+    uv_timer_init(loop, retry_);
+    retry_->data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(retry_));  // the poll handle keeps the process alive
     context_ = std::make_unique<Napi::AsyncContext>(env, "iolease:uring");
     napi_add_env_cleanup_hook(env, &NativeLoop::OnEnvCleanup, this);
     cleanup_hook_ = true;
@@ -153,24 +162,52 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   }
 
   void RunPump(Napi::Env env, bool woken) {
-    int ret = 0;
+    PumpResult result;
+    bool threw = false;
     try {
-      ret = engine_.Pump(woken, [&](uint32_t n) {
+      result = engine_.Pump(woken, [&](uint32_t n) {
         on_batch_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *context_);
       });
     } catch (const Napi::Error& e) {
-      // The JavaScript side catches application errors itself (LOOP-5); anything arriving here
-      // is a defect of the loop. Report it as Node reports any uncaught exception.
+      // The JavaScript side catches each record's errors itself (LOOP-5), so this is a defect
+      // of the loop: report it as Node reports any uncaught exception, and keep pumping, since
+      // the engine's guard is reset and the CQ may hold more.
+      threw = true;
       napi_fatal_exception(env, e.Value());
-      return;
     }
-    if (ret < 0) napi_fatal_exception(env, SystemError(env, ret, "io_uring_enter").Value());
+    if (torn_down_) return;
+    if (result.error < 0) {
+      napi_fatal_exception(env, SystemError(env, result.error, "io_uring_enter").Value());
+    }
+    if (threw || result.again || result.error < 0) {
+      // Who wakes the next pump: work is left in the kernel or the backlog that no eventfd
+      // signal may announce. Retry at once, then back off while the kernel keeps refusing.
+      const uint64_t delay = retries_ == 0 ? 0 : std::min<uint64_t>(uint64_t{1} << (retries_ - 1), 64);
+      retries_++;
+      uv_timer_start(retry_, &NativeLoop::OnRetry, delay, 0);
+    } else {
+      retries_ = 0;
+    }
+  }
+
+  static void OnRetry(uv_timer_t* handle) {
+    auto* self = static_cast<NativeLoop*>(handle->data);
+    if (self == nullptr || self->torn_down_) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    self->RunPump(env, true);
   }
 
   void Teardown() {
     if (torn_down_) return;
     torn_down_ = true;
     engine_.Destroy();
+    if (retry_ != nullptr) {
+      retry_->data = nullptr;
+      uv_timer_stop(retry_);
+      uv_close(reinterpret_cast<uv_handle_t*>(retry_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      retry_ = nullptr;
+    }
     if (poll_ != nullptr) {
       poll_->data = nullptr;
       uv_poll_stop(poll_);
@@ -210,7 +247,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   }
   Napi::Value ArmRecv(const Napi::CallbackInfo& info) {
     Alive(info);
-    return Int(info, engine_.ArmRecv(U32(info, 0), static_cast<uint16_t>(U32(info, 1))));
+    return Int(info, engine_.ArmRecv(U32(info, 0), U32(info, 1)));
   }
   Napi::Value CancelRecv(const Napi::CallbackInfo& info) { return Int(info, Alive(info) ? engine_.CancelRecv(U32(info, 0)) : 0); }
 
@@ -296,7 +333,17 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     f.Set("deferTaskrun", ring.defer_taskrun());
     f.Set("sendZeroCopy", ring.SupportsOp(IORING_OP_SEND_ZC));
     f.Set("recvSendBundle", (ring.features() & kFeatRecvSendBundle) != 0);
+    f.Set("faultInjection", engine_.faults().enabled());
     return f;
+  }
+
+  // faultsFired() -> { again: n, ... }: how often each injected fault fired (test build).
+  Napi::Value FaultsFired(const Napi::CallbackInfo& info) {
+    Napi::Object out = Napi::Object::New(info.Env());
+    for (uint32_t f = 0; f < static_cast<uint32_t>(Fault::kCount); f++) {
+      out.Set(kFaultNames[f], static_cast<double>(engine_.faults().fired(static_cast<Fault>(f))));
+    }
+    return out;
   }
 
   Napi::Value Destroy(const Napi::CallbackInfo& info) {
@@ -311,6 +358,8 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   std::unique_ptr<Napi::AsyncContext> context_;
   std::vector<Napi::ObjectReference> shared_refs_;
   uv_poll_t* poll_ = nullptr;
+  uv_timer_t* retry_ = nullptr;
+  uint32_t retries_ = 0;  // consecutive pumps that left work behind
   bool torn_down_ = false;
   bool cleanup_hook_ = false;
 };
@@ -327,6 +376,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   kinds.Set("CLOSE_CANCEL", static_cast<uint32_t>(OpKind::kCloseCancel));
   kinds.Set("CLOSE", static_cast<uint32_t>(OpKind::kClose));
   kinds.Set("RECV_CANCEL", static_cast<uint32_t>(OpKind::kRecvCancel));
+  kinds.Set("INTERNAL", static_cast<uint32_t>(OpKind::kInternal));
   exports.Set("kinds", kinds);
   exports.Set("maxIov", kMaxIov);
   return exports;

@@ -5,9 +5,31 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 namespace iolease {
+namespace {
+
+bool Linked(const io_uring_sqe& sqe) { return (sqe.flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) != 0; }
+
+}  // namespace
 
 int Engine::Init(const EngineOptions& options, std::string* failed_call) {
+  // The JavaScript side validates these too (POOL-2); the engine must never trust a caller with
+  // its fixed-width encodings.
+  if (options.classes.empty() || options.classes.size() > kMaxClasses) {
+    *failed_call = "size classes";
+    return -EINVAL;
+  }
+  for (const SizeClass& c : options.classes) {
+    if (c.size == 0 || c.count == 0 || c.count > kMaxBuffersPerClass) {
+      *failed_call = "size classes";
+      return -EINVAL;
+    }
+  }
+  faults_.Configure(options.faults);
+  ring_.set_faults(faults_.enabled() ? &faults_ : nullptr);
   int ret = ring_.Init(options.ring, failed_call);
   if (ret < 0) return ret;
   if (!ring_.SupportsOp(IORING_OP_SEND) || !ring_.SupportsOp(IORING_OP_ACCEPT) ||
@@ -26,6 +48,7 @@ int Engine::Init(const EngineOptions& options, std::string* failed_call) {
     total_buffers_ += options.classes[i].count;
     classes_.push_back(std::move(br));
   }
+  touched_.assign(classes_.size(), 0);
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) {
     *failed_call = "eventfd";
@@ -42,6 +65,8 @@ int Engine::Init(const EngineOptions& options, std::string* failed_call) {
 void Engine::Destroy() {
   if (destroyed_) return;
   destroyed_ = true;
+  backlog_.clear();
+  synthetic_.clear();
   sockets_.CloseAll();
   for (auto& br : classes_) br->Unregister();
   if (event_fd_ >= 0) {
@@ -52,17 +77,41 @@ void Engine::Destroy() {
   ring_.Close();
 }
 
-bool Engine::Reserve(uint32_t n) {
-  if (ring_.SqSpace() >= n) return true;
-  // SQ full: submit without GETEVENTS. Completions stay for the next pump, which JavaScript
-  // schedules after every operation it queues.
-  int ret = ring_.Enter(false);
-  shared_.counters[kSubmitCalls] += 1;
-  if (ret > 0) shared_.counters[kSubmissions] += ret;
-  return ring_.SqSpace() >= n;
+io_uring_sqe* Engine::Sqe() {
+  if (backlog_.empty() && !faults_.Fire(Fault::kSqFull)) {
+    if (ring_.SqSpace() == 0) {
+      // SQ full: submit what is queued (no GETEVENTS; completions wait for the next pump).
+      const int ret = ring_.Enter(false);
+      shared_.counters[kSubmitCalls] += 1;
+      if (ret > 0) shared_.counters[kSubmissions] += ret;
+    }
+    io_uring_sqe* sqe = ring_.GetSqe();
+    if (sqe != nullptr) return sqe;
+  }
+  // Into the backlog, behind whatever waits there already, so operations keep their order. A
+  // deque never moves its elements, so the pointer stays good while the caller fills it.
+  shared_.counters[kBacklogged] += 1;
+  backlog_.emplace_back();
+  io_uring_sqe* sqe = &backlog_.back();
+  *sqe = {};
+  return sqe;
 }
 
-io_uring_sqe* Engine::Sqe() { return Reserve(1) ? ring_.GetSqe() : nullptr; }
+void Engine::MoveBacklog() {
+  while (!backlog_.empty()) {
+    // A link chain goes to the kernel in one submission or not at all: a chain cut at the end of
+    // a submission would run its head without its tail.
+    size_t chain = 1;
+    while (chain <= backlog_.size() && Linked(backlog_[chain - 1])) chain++;
+    if (chain > backlog_.size()) return;  // an incomplete chain: its tail is still being written
+    if (ring_.SqSpace() < chain) return;
+    for (size_t i = 0; i < chain; i++) {
+      io_uring_sqe* sqe = ring_.GetSqe();
+      *sqe = backlog_.front();
+      backlog_.pop_front();
+    }
+  }
+}
 
 int Engine::Listen(int family, const std::string& ip, int port, int backlog, bool reuse_port, bool ipv6_only,
                    bool no_delay, const char** failed_call) {
@@ -82,13 +131,13 @@ int Engine::Listen(int family, const std::string& ip, int port, int backlog, boo
 int Engine::ArmAccept(uint32_t slot) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
+  const int fd = s->fd;
   io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return -EBUSY;
   sqe->opcode = IORING_OP_ACCEPT;
-  sqe->fd = s->fd;
+  sqe->fd = fd;
   sqe->ioprio = IORING_ACCEPT_MULTISHOT;
   sqe->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
-  sqe->user_data = EncodeUserData(OpKind::kAccept, slot);
+  sqe->user_data = EncodeUserData(OpKind::kAccept, slot, Generation(slot));
   return 0;
 }
 
@@ -99,60 +148,69 @@ int Engine::Connect(int family, const std::string& ip, int port, bool no_delay) 
   int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   if (no_delay) SetNoDelay(fd, true);
-  io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) {
-    close(fd);
-    return -EBUSY;
-  }
   uint32_t slot = sockets_.Add(fd);
-  Socket* s = sockets_.Get(slot);
+  io_uring_sqe* sqe = Sqe();
   sqe->opcode = IORING_OP_CONNECT;
   sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(addr.get());
   sqe->off = len;
-  sqe->user_data = EncodeUserData(OpKind::kConnect, slot);
-  s->connect_address = std::move(addr);  // the kernel may read it until the connect completes
+  sqe->user_data = EncodeUserData(OpKind::kConnect, slot, Generation(slot));
+  sockets_.Get(slot)->connect_address = std::move(addr);  // the kernel may read it until the connect completes
   return static_cast<int>(slot);
 }
 
-int Engine::ArmRecv(uint32_t slot, uint16_t group) {
+int Engine::ArmRecv(uint32_t slot, uint32_t group) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
   if (group >= classes_.size()) return -EINVAL;
+  const uint64_t user_data = EncodeUserData(OpKind::kRecv, slot, s->generation, static_cast<uint8_t>(group));
+  if (faults_.Fire(Fault::kArmNoBuffers)) {
+    // As the kernel answers a receive armed on an empty ring: at once, without data.
+    io_uring_cqe cqe = {};
+    cqe.user_data = user_data;
+    cqe.res = -ENOBUFS;
+    synthetic_.push_back(cqe);
+    return 0;
+  }
+  s->recv_user_data = user_data;
+  const int fd = s->fd;
   io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return -EBUSY;
   sqe->opcode = IORING_OP_RECV;
-  sqe->fd = s->fd;
+  sqe->fd = fd;
   sqe->ioprio = IORING_RECV_MULTISHOT;
   sqe->flags = IOSQE_BUFFER_SELECT;
-  sqe->buf_group = group;
-  sqe->user_data = EncodeUserData(OpKind::kRecv, slot);
+  sqe->buf_group = static_cast<uint16_t>(group);
+  sqe->user_data = user_data;
   return 0;
 }
 
 int Engine::CancelRecv(uint32_t slot) {
+  Socket* s = sockets_.Get(slot);
+  if (s == nullptr) return -EBADF;
+  const uint64_t target = s->recv_user_data;
+  const uint16_t generation = s->generation;
   io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return -EBUSY;
   sqe->opcode = IORING_OP_ASYNC_CANCEL;
   sqe->fd = -1;
-  sqe->addr = EncodeUserData(OpKind::kRecv, slot);
-  sqe->user_data = EncodeUserData(OpKind::kRecvCancel, slot);
+  sqe->addr = target;  // the socket's one armed receive
+  sqe->user_data = EncodeUserData(OpKind::kRecvCancel, slot, generation);
   return 0;
 }
 
 int Engine::Send(uint32_t slot, const uint8_t* data, uint32_t len) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
+  const int fd = s->fd;
+  if (len > 1 && faults_.Fire(Fault::kShortSend)) len = 1 + faults_.Below(len - 1);
   io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return -EBUSY;
   sqe->opcode = IORING_OP_SEND;
-  sqe->fd = s->fd;
+  sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(data);
   sqe->len = len;
   // WAITALL: the kernel retries a short send on a stream socket itself, so a partial
   // completion (still handled by the caller) becomes rare.
   sqe->msg_flags = MSG_WAITALL | MSG_NOSIGNAL;
-  sqe->user_data = EncodeUserData(OpKind::kSend, slot);
+  sqe->user_data = EncodeUserData(OpKind::kSend, slot, s->generation);
   return 0;
 }
 
@@ -162,18 +220,25 @@ int Engine::SendVector(uint32_t slot, const iovec* iov, uint32_t count) {
   if (count == 0 || count > kMaxIov) return -EINVAL;
   if (!s->send_vector) s->send_vector = std::make_unique<SendMessage>();
   SendMessage* v = s->send_vector.get();
-  io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return -EBUSY;
   for (uint32_t i = 0; i < count; i++) v->iov[i] = iov[i];
+  if (faults_.Fire(Fault::kShortSend)) {
+    // A partial send: keep a prefix of the vector, cutting its last chunk short.
+    count = 1 + faults_.Below(count);
+    iovec& last = v->iov[count - 1];
+    if (last.iov_len > 1) last.iov_len = 1 + faults_.Below(static_cast<uint32_t>(last.iov_len - 1));
+  }
   v->msg = {};
   v->msg.msg_iov = v->iov;
   v->msg.msg_iovlen = count;
+  const int fd = s->fd;
+  const uint16_t generation = s->generation;
+  io_uring_sqe* sqe = Sqe();
   sqe->opcode = IORING_OP_SENDMSG;
-  sqe->fd = s->fd;
+  sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(&v->msg);
   sqe->len = 1;
   sqe->msg_flags = MSG_WAITALL | MSG_NOSIGNAL;
-  sqe->user_data = EncodeUserData(OpKind::kSend, slot);
+  sqe->user_data = EncodeUserData(OpKind::kSend, slot, generation);
   return 0;
 }
 
@@ -186,75 +251,148 @@ int Engine::Shutdown(uint32_t slot) {
 int Engine::Close(uint32_t slot, bool abortive) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
-  // Both SQEs go into the same submission, or the hard link would dangle.
-  if (!Reserve(2)) return -EBUSY;
-  if (abortive) SetLingerZero(s->fd);
-  io_uring_sqe* cancel = ring_.GetSqe();
-  cancel->opcode = IORING_OP_ASYNC_CANCEL;
-  cancel->fd = s->fd;
-  cancel->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
-  // Hard link: the close must run even when there was nothing to cancel (-ENOENT).
-  cancel->flags = IOSQE_IO_HARDLINK;
-  cancel->user_data = EncodeUserData(OpKind::kCloseCancel, slot);
-  io_uring_sqe* close_sqe = ring_.GetSqe();
-  close_sqe->opcode = IORING_OP_CLOSE;
-  close_sqe->fd = s->fd;
-  close_sqe->user_data = EncodeUserData(OpKind::kClose, slot);
-  // The kernel owns closing the fd now; the slot stays reserved until JavaScript frees it.
+  const int fd = s->fd;
+  const uint16_t generation = s->generation;
+  if (abortive) SetLingerZero(fd);
+  // The kernel owns closing the fd from here; the slot stays reserved until JavaScript frees it.
   s->fd = -1;
+  io_uring_sqe* cancel = Sqe();
+  cancel->opcode = IORING_OP_ASYNC_CANCEL;
+  cancel->fd = fd;
+  cancel->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+  // Hard link: the close must run even when there was nothing to cancel (-ENOENT). Both SQEs
+  // land in the same place (SQ or backlog, see Sqe), and the backlog moves chains whole.
+  cancel->flags = IOSQE_IO_HARDLINK;
+  cancel->user_data = EncodeUserData(OpKind::kCloseCancel, slot, generation);
+  io_uring_sqe* close_sqe = Sqe();
+  close_sqe->opcode = IORING_OP_CLOSE;
+  close_sqe->fd = fd;
+  close_sqe->user_data = EncodeUserData(OpKind::kClose, slot, generation);
   return 0;
+}
+
+void Engine::InjectRecvEnd(uint32_t slot, uint64_t recv_user_data, int32_t rewrite) {
+  Socket* s = sockets_.Get(slot);
+  if (s == nullptr || s->fd < 0) return;
+  s->fault_rewrite_end = rewrite;
+  io_uring_sqe* sqe = Sqe();
+  sqe->opcode = IORING_OP_ASYNC_CANCEL;
+  sqe->fd = -1;
+  sqe->addr = recv_user_data;
+  sqe->user_data = EncodeUserData(OpKind::kInternal, slot, s->generation);
+}
+
+bool Engine::EnterAndCount(PumpResult* result) {
+  const int ret = ring_.Enter(true);
+  shared_.counters[kSubmitCalls] += 1;
+  if (ret >= 0) {
+    shared_.counters[kSubmissions] += ret;
+    return true;
+  }
+  if (ret == -EAGAIN || ret == -EBUSY) {
+    // The kernel is short of resources or wants its CQ drained first; nothing was lost, the
+    // SQEs stay queued and the pump retries.
+    shared_.counters[kEnterRetries] += 1;
+    return false;
+  }
+  result->error = ret;
+  return false;
 }
 
 void Engine::FlushReturns() {
   int32_t* q = shared_.returns;
-  const int32_t n = q[0];
+  const uint32_t n = std::min(static_cast<uint32_t>(q[0]), shared_.returns_capacity);
   if (n == 0) return;
-  bool touched[256] = {};
-  for (int32_t i = 1; i <= n; i++) {
+  for (uint32_t i = 1; i <= n; i++) {
     const uint32_t v = static_cast<uint32_t>(q[i]);
     const uint32_t cls = v >> 16;
-    if (cls >= classes_.size()) continue;
-    classes_[cls]->Recycle(static_cast<uint16_t>(v & 0xffff));
-    touched[cls] = true;
+    const uint32_t bid = v & 0xffff;
+    if (cls >= classes_.size() || bid >= classes_[cls]->count()) continue;
+    classes_[cls]->Recycle(static_cast<uint16_t>(bid));
+    touched_[cls] = 1;
   }
   q[0] = 0;
   for (size_t c = 0; c < classes_.size(); c++) {
-    if (touched[c]) classes_[c]->Publish();
+    if (touched_[c] == 0) continue;
+    touched_[c] = 0;
+    classes_[c]->Publish();
   }
 }
 
+bool Engine::DropIfStale(const io_uring_cqe& cqe) {
+  const uint32_t slot = UserDataSlot(cqe.user_data);
+  const Socket* s = sockets_.Get(slot);
+  if (s != nullptr && s->generation == UserDataGeneration(cqe.user_data)) return false;
+  shared_.counters[kStaleCompletions] += 1;
+  const uint32_t kind = UserDataKind(cqe.user_data);
+  if (kind == static_cast<uint32_t>(OpKind::kRecv) && (cqe.flags & IORING_CQE_F_BUFFER) != 0) {
+    const uint32_t group = UserDataGroup(cqe.user_data);
+    if (group < classes_.size()) {
+      classes_[group]->Recycle(static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+      classes_[group]->Publish();
+    }
+  } else if (kind == static_cast<uint32_t>(OpKind::kAccept) && cqe.res >= 0) {
+    close(cqe.res);
+  }
+  return true;
+}
+
 uint32_t Engine::DrainInto(uint32_t max) {
-  uint32_t head;
-  uint32_t ready = ring_.CqReady(&head);
-  if (ready > max) ready = max;
   int32_t* out = shared_.batch;
-  for (uint32_t i = 0; i < ready; i++) {
-    const io_uring_cqe& cqe = ring_.CqeAt(head + i);
+  uint32_t count = 0;
+  // Made-up completions first: they stand for results the kernel would have given at once.
+  size_t used = 0;
+  for (; used < synthetic_.size() && count < max; used++) {
+    const io_uring_cqe& cqe = synthetic_[used];
+    int32_t* r = out + count * kRecordWords;
+    r[kFieldKind] = static_cast<int32_t>(UserDataKind(cqe.user_data) | (UserDataGroup(cqe.user_data) << 8));
+    r[kFieldSlot] = static_cast<int32_t>(UserDataSlot(cqe.user_data));
+    r[kFieldRes] = cqe.res;
+    r[kFieldFlags] = static_cast<int32_t>(cqe.flags);
+    count++;
+  }
+  synthetic_.erase(synthetic_.begin(), synthetic_.begin() + static_cast<ptrdiff_t>(used));
+
+  uint32_t head;
+  const uint32_t ready = ring_.CqReady(&head);
+  uint32_t consumed = 0;
+  for (; consumed < ready && count < max; consumed++) {
+    const io_uring_cqe& cqe = ring_.CqeAt(head + consumed);
     const uint32_t kind = UserDataKind(cqe.user_data);
+    if (kind == static_cast<uint32_t>(OpKind::kInternal) || DropIfStale(cqe)) continue;
     const uint32_t slot = UserDataSlot(cqe.user_data);
     int32_t res = cqe.res;
+    uint32_t flags = cqe.flags;
     if (kind == static_cast<uint32_t>(OpKind::kAccept) && res >= 0) {
       // The kernel's fd becomes a slot here, so JavaScript never handles raw descriptors.
-      Socket* listener = sockets_.Get(slot);
-      const bool no_delay = listener == nullptr || listener->no_delay;
+      const bool no_delay = sockets_.Get(slot)->no_delay;
       if (no_delay) SetNoDelay(res, true);
       res = static_cast<int32_t>(sockets_.Add(res));
     } else if (kind == static_cast<uint32_t>(OpKind::kConnect)) {
+      sockets_.Get(slot)->connect_address.reset();
+    } else if (kind == static_cast<uint32_t>(OpKind::kRecv)) {
       Socket* s = sockets_.Get(slot);
-      if (s != nullptr) s->connect_address.reset();
+      if ((flags & IORING_CQE_F_MORE) == 0) {
+        if (s->fault_rewrite_end != 0 && res == -ECANCELED) res = s->fault_rewrite_end;
+        s->fault_rewrite_end = 0;
+      } else if (res > 0 && s->fd >= 0 && s->fault_rewrite_end == 0) {
+        if (faults_.Fire(Fault::kCancelRecv)) InjectRecvEnd(slot, cqe.user_data, 0);
+        else if (faults_.Fire(Fault::kResetRecv)) InjectRecvEnd(slot, cqe.user_data, -ECONNRESET);
+      }
     }
-    int32_t* r = out + i * kRecordWords;
-    r[kFieldKind] = static_cast<int32_t>(kind);
+    int32_t* r = out + count * kRecordWords;
+    r[kFieldKind] = static_cast<int32_t>(kind | (UserDataGroup(cqe.user_data) << 8));
     r[kFieldSlot] = static_cast<int32_t>(slot);
     r[kFieldRes] = res;
-    r[kFieldFlags] = static_cast<int32_t>(cqe.flags);
+    r[kFieldFlags] = static_cast<int32_t>(flags);
+    count++;
   }
-  if (ready > 0) {
-    ring_.CqAdvance(head + ready);
-    shared_.counters[kCompletions] += ready;
+  if (consumed > 0) ring_.CqAdvance(head + consumed);
+  if (count > 0) {
+    shared_.counters[kCompletions] += count;
     shared_.counters[kBatches] += 1;
   }
-  return ready;
+  return count;
 }
 
 }  // namespace iolease

@@ -2,16 +2,27 @@
 // batch JavaScript reads. It prepares operations when asked and, in Pump, submits them and
 // drains completions into the batch, handing each full batch to a callback. No Node types: a
 // C++ test or another binding could drive it.
+//
+// Liveness rules the engine keeps (spec LOOP-5, PRESS-3):
+// - Preparing an operation never fails for lack of SQ space: what does not fit waits in the
+//   backlog, in order, and goes to the kernel at the next pump.
+// - A pump returns only when nothing is left that it could collect: the CQ is empty, and no
+//   completion waits in the overflow list or as deferred task work. If the kernel refuses an
+//   enter (EAGAIN, EBUSY) or work remains, Pump says so and the caller must pump again soon.
+// - An exception from the batch callback leaves the engine consistent: the pump's guard is
+//   reset and the records not yet read stay in the CQ for the next pump.
 #pragma once
 
 #include <errno.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "buffer_ring.h"
+#include "faults.h"
 #include "ring.h"
 #include "socket_table.h"
 #include "user_data.h"
@@ -26,6 +37,7 @@ struct SizeClass {
 struct EngineOptions {
   RingOptions ring;
   std::vector<SizeClass> classes;
+  const char* faults = nullptr;  // the fault schedule of a test build (faults.h)
 };
 
 // Counters shared with JavaScript as doubles, in this order.
@@ -34,7 +46,11 @@ enum Counter : uint32_t {
   kBatches = 1,
   kSubmissions = 2,
   kSubmitCalls = 3,
-  kCounterCount = 4,
+  kStaleCompletions = 4,  // completions that outlived their socket, dropped (see user_data.h)
+  kOverflowFlushes = 5,   // pumps that found completions in the kernel's overflow list
+  kEnterRetries = 6,      // enters refused (EAGAIN, EBUSY) and retried
+  kBacklogged = 7,        // operations that waited in the backlog for SQ space
+  kCounterCount = 8,
 };
 
 // Memory the engine shares with JavaScript; owned by the binding (JavaScript ArrayBuffers).
@@ -42,7 +58,14 @@ struct SharedMemory {
   int32_t* batch = nullptr;  // kRecordWords per completion
   uint32_t batch_capacity = 0;  // in completions
   int32_t* returns = nullptr;  // [0] = count, then (class << 16 | bid) per released buffer
+  uint32_t returns_capacity = 0;  // entries after [0]
   double* counters = nullptr;  // kCounterCount
+};
+
+// What a pump left behind.
+struct PumpResult {
+  int error = 0;        // -errno of a failed enter other than EAGAIN/EBUSY, else 0
+  bool again = false;   // work remains (refused enter, backlog, overflow): pump again soon
 };
 
 class Engine {
@@ -65,13 +88,15 @@ class Engine {
   uint32_t class_count() const { return static_cast<uint32_t>(classes_.size()); }
   uint32_t total_buffers() const { return total_buffers_; }
   SocketTable& sockets() { return sockets_; }
+  const FaultPlan& faults() const { return faults_; }
 
-  // Operations. Each returns 0 (or a slot) on success and -errno on failure; none blocks.
+  // Operations. Each returns 0 (or a slot) on success and -errno on failure (a bad slot or
+  // argument, never a full SQ); none blocks.
   int Listen(int family, const std::string& ip, int port, int backlog, bool reuse_port, bool ipv6_only,
              bool no_delay, const char** failed_call);
   int ArmAccept(uint32_t slot);
   int Connect(int family, const std::string& ip, int port, bool no_delay);  // returns the slot
-  int ArmRecv(uint32_t slot, uint16_t group);
+  int ArmRecv(uint32_t slot, uint32_t group);
   int CancelRecv(uint32_t slot);
   int Send(uint32_t slot, const uint8_t* data, uint32_t len);
   int SendVector(uint32_t slot, const iovec* iov, uint32_t count);
@@ -81,55 +106,81 @@ class Engine {
 
   // Submits queued operations and drains completions; `deliver(n)` is called once per batch of
   // n records. Re-entrant calls (from inside deliver) return at once: the outer pump goes on.
-  // Returns 0 or -errno from io_uring_enter.
   template <typename Deliver>
-  int Pump(bool woken_by_eventfd, Deliver&& deliver);
+  PumpResult Pump(bool woken_by_eventfd, Deliver&& deliver);
 
  private:
-  // Makes room for `n` SQEs (submitting what is queued when the SQ is full); false if it cannot.
-  bool Reserve(uint32_t n);
+  // Clears `pumping_` however the pump is left, an exception from deliver included.
+  struct PumpGuard {
+    bool* flag;
+    ~PumpGuard() { *flag = false; }
+  };
+
+  // An SQE to fill: in the SQ when it has room and nothing waits before it, else in the backlog.
   io_uring_sqe* Sqe();
+  // Moves backlogged SQEs into the SQ, whole link chains only, in order.
+  void MoveBacklog();
+  bool Backlogged() const { return !backlog_.empty(); }
+  uint16_t Generation(uint32_t slot) { return sockets_.Get(slot)->generation; }
   void FlushReturns();
   uint32_t DrainInto(uint32_t max);
+  // Whether a completion names a socket that no longer exists; if so, frees what it carries.
+  bool DropIfStale(const io_uring_cqe& cqe);
+  // Enters with GETEVENTS; false if the kernel refused (EAGAIN/EBUSY), error set on failure.
+  bool EnterAndCount(PumpResult* result);
+  // Fault injection: ends slot's receive after a completion, optionally rewriting its end.
+  void InjectRecvEnd(uint32_t slot, uint64_t recv_user_data, int32_t rewrite);
 
   Ring ring_;
   std::vector<std::unique_ptr<BufferRing>> classes_;
+  std::vector<uint8_t> touched_;  // per class: a return since the last publish
   uint32_t total_buffers_ = 0;
   SocketTable sockets_;
   SharedMemory shared_;
+  std::deque<io_uring_sqe> backlog_;
+  std::vector<io_uring_cqe> synthetic_;  // completions the fault plan made up, delivered first
+  FaultPlan faults_;
   int event_fd_ = -1;
   bool pumping_ = false;
   bool destroyed_ = false;
 };
 
 template <typename Deliver>
-int Engine::Pump(bool woken_by_eventfd, Deliver&& deliver) {
-  if (pumping_ || destroyed_) return 0;
+PumpResult Engine::Pump(bool woken_by_eventfd, Deliver&& deliver) {
+  PumpResult result;
+  if (pumping_ || destroyed_) return result;
   pumping_ = true;
-  int result = 0;
+  PumpGuard guard{&pumping_};
   // The eventfd fires only when the kernel's deferred-work list goes from empty to non-empty,
-  // so once woken the CQ must be drained completely before returning.
+  // and not at all for completions parked in the overflow list: once here, collect until the
+  // CQ is empty and neither flag is raised, or a wake-up could be lost for good.
   bool must_enter = woken_by_eventfd;
+  uint32_t idle_rounds = 0;
   for (;;) {
     FlushReturns();
-    if (must_enter || ring_.Unsubmitted() > 0 || ring_.TaskrunPending()) {
-      int ret = ring_.Enter(true);
-      shared_.counters[kSubmitCalls] += 1;
-      if (ret >= 0) {
-        shared_.counters[kSubmissions] += ret;
-      } else if (ret != -EBUSY && ret != -EAGAIN) {
-        // EBUSY/EAGAIN mean completions must be drained first; anything else is reported once
-        // what the CQ holds has been delivered.
-        result = ret;
-      }
+    MoveBacklog();
+    if (must_enter || ring_.Unsubmitted() > 0 || ring_.TaskrunPending() || ring_.CqOverflowPending()) {
+      if (ring_.CqOverflowPending()) shared_.counters[kOverflowFlushes] += 1;
+      EnterAndCount(&result);
     }
     must_enter = false;
     const uint32_t n = DrainInto(shared_.batch_capacity);
-    if (n == 0) break;
-    deliver(n);
-    if (destroyed_) break;
+    if (n > 0) {
+      idle_rounds = 0;
+      deliver(n);
+      if (destroyed_) return result;
+      continue;
+    }
+    const bool pending = ring_.TaskrunPending() || ring_.CqOverflowPending() || ring_.Unsubmitted() > 0 ||
+                         Backlogged();
+    if (!pending) break;
+    // Nothing came back although the kernel holds work: try once more at once, then leave it
+    // to the caller's retry rather than spin inside one turn of the host loop.
+    if (++idle_rounds > 1) {
+      result.again = true;
+      break;
+    }
   }
-  pumping_ = false;
   return result;
 }
 

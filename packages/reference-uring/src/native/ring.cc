@@ -160,7 +160,19 @@ int Ring::Enter(bool get_events) {
   }
   const uint32_t flags = get_events ? IORING_ENTER_GETEVENTS : 0;
   for (;;) {
-    int ret = SysEnter(fd_, to_submit, 0, flags);
+    int ret;
+    if (faults_ != nullptr && faults_->Fire(Fault::kEnterAgain)) {
+      ret = -1;
+      errno = EAGAIN;
+    } else if (faults_ != nullptr && faults_->Fire(Fault::kEnterBusy)) {
+      ret = -1;
+      errno = EBUSY;
+    } else if (faults_ != nullptr && faults_->Fire(Fault::kEnterIntr)) {
+      ret = -1;
+      errno = EINTR;
+    } else {
+      ret = SysEnter(fd_, to_submit, 0, flags);
+    }
     if (ret >= 0) {
       submitted_tail_ += static_cast<uint32_t>(ret);
       return ret;
@@ -172,6 +184,10 @@ int Ring::Enter(bool get_events) {
 
 bool Ring::TaskrunPending() const {
   return (LoadAcquire(sq_flags_) & IORING_SQ_TASKRUN) != 0;
+}
+
+bool Ring::CqOverflowPending() const {
+  return (LoadAcquire(sq_flags_) & IORING_SQ_CQ_OVERFLOW) != 0;
 }
 
 uint32_t Ring::CqReady(uint32_t* head) const {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "faults.h"
 #include "uring_abi.h"
 
 namespace iolease {
@@ -45,6 +46,13 @@ class Ring {
   // Whether the kernel has completion work that only an enter with GETEVENTS will post
   // (IORING_SQ_TASKRUN, raised with IORING_SETUP_TASKRUN_FLAG).
   bool TaskrunPending() const;
+  // Whether completions wait in the kernel's overflow list because the CQ was full
+  // (IORING_SQ_CQ_OVERFLOW): only an enter with GETEVENTS moves them into the CQ, and no
+  // eventfd signal announces them.
+  bool CqOverflowPending() const;
+
+  // The test build's fault schedule, consulted by Enter; not owned.
+  void set_faults(FaultPlan* faults) { faults_ = faults; }
 
   // Completion access: Peek the CQEs available, then Advance past the ones consumed.
   uint32_t CqReady(uint32_t* head) const;
@@ -82,6 +90,7 @@ class Ring {
   uint32_t sqe_tail_ = 0;        // SQEs handed out
   uint32_t submitted_tail_ = 0;  // SQEs published to the kernel
   uint8_t probe_ops_[256] = {};  // 1 where IO_URING_OP_SUPPORTED
+  FaultPlan* faults_ = nullptr;
 };
 
 }  // namespace iolease

@@ -21,6 +21,8 @@ uint32_t SocketTable::Add(int fd) {
   s.fd = fd;
   s.in_use = true;
   s.no_delay = true;
+  s.recv_user_data = 0;
+  s.fault_rewrite_end = 0;
   open_count_++;
   return slot;
 }
@@ -36,6 +38,7 @@ void SocketTable::Free(uint32_t slot) {
   if (s->fd >= 0) close(s->fd);
   s->fd = -1;
   s->in_use = false;
+  s->generation++;
   s->send_vector.reset();
   s->connect_address.reset();
   free_.push_back(slot);

@@ -25,7 +25,12 @@ struct SendMessage {
 struct Socket {
   int fd = -1;
   bool in_use = false;
+  // Bumped each time the slot is freed: operations carry it in their user_data, so a completion
+  // that outlived its socket is recognised (see user_data.h).
+  uint16_t generation = 0;
   bool no_delay = true;  // listeners: applied to every accepted socket
+  uint64_t recv_user_data = 0;  // the armed receive's, for its cancel (it names the group)
+  int32_t fault_rewrite_end = 0;  // test build: the result an injected receive end reports
   std::unique_ptr<SendMessage> send_vector;  // allocated on a channel's first vectored write
   std::unique_ptr<sockaddr_storage> connect_address;  // kept until connect completes
 };
