@@ -1,30 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../src/completion.ts';
 import { createEventLoop } from '../src/index.ts';
 import { loadBinding } from '../src/native.ts';
-import { openFds } from './helpers.ts';
-
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const entry = join(packageDir, 'dist/index.js');
-
-/** Runs a Node script in a child (optionally under a launcher); returns its stdout. */
-function runNode(script: string, launcher: string[] = []): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const argv = [...launcher, process.execPath, '--input-type=module', '-e', script];
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout }));
-  });
-}
+import { entry, openFds, packageDir, runNode } from './helpers.ts';
 
 describe('loop lifecycle', () => {
   it('LIFE-10 the loop holds two fds, the ring and its eventfd, and closes both', async () => {
