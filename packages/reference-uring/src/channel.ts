@@ -230,13 +230,16 @@ export class UringChannel implements Channel, PoolWaiter {
       this.#eof = true;
     } else if (res === -ENOBUFS) {
       // Pool pressure, not an error; this may also be an EOF the kernel could not report
-      // without a buffer, which the next receive will find (PRESS-2).
-      this.#handBackWake();
+      // without a buffer, which the next receive will find (PRESS-2). A woken channel that lost
+      // the buffer to another receive keeps its place at the front of the line (PRESS-6).
+      const woken = this.#wakeClass === group;
       if (this.#state === 'open' && this.#wantsReceive()) {
+        this.#wakeClass = -1;
         this.#waitingClass = group;
-        this.#loop.pool.exhausted(group, this);
+        this.#loop.pool.exhausted(group, this, woken);
         return;
       }
+      this.#handBackWake();
     } else if (res < 0 && res !== -ECANCELED) {
       this.#handBackWake();
       this.#fail(systemError(res, 'recv'));
@@ -253,8 +256,18 @@ export class UringChannel implements Channel, PoolWaiter {
     this.#wakeClass = index;
     this.#updateReading(true);
     // Only a receive armed on the woken class can use the wake; otherwise pass it on now.
-    if (this.#recv !== Recv.Armed || this.#recvClass !== index) this.#handBackWake();
+    if (this.#recv !== Recv.Armed || this.#recvClass !== index) {
+      this.#handBackWake();
+      return;
+    }
+    // A receive with data completes as soon as the kernel sees it, within the pump that submits
+    // it; one with nothing to read just waits, and would hold the wake for good. So the wake is
+    // spent by the receive's first completion, or one turn of the loop after arming, whichever
+    // comes first (PRESS-8). Handing it back early costs at most one spare wake-up.
+    setImmediate(this.#expireWake);
   }
+
+  readonly #expireWake = (): void => this.#handBackWake();
 
   onSend(res: number): void {
     this.#sendInFlight = false;

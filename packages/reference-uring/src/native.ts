@@ -10,6 +10,8 @@ export interface NativeFeatures {
   readonly deferTaskrun: boolean;
   readonly sendZeroCopy: boolean;
   readonly recvSendBundle: boolean;
+  /** Whether this is the fault-injection test build with a schedule in IOLEASE_FAULTS. */
+  readonly faultInjection: boolean;
 }
 
 /** The binding's loop object (src/native/binding.cc). Negative numbers are -errno. */
@@ -43,6 +45,8 @@ export interface NativeLoop {
   ref(): void;
   unref(): void;
   features(): NativeFeatures;
+  /** How often each injected fault fired (all zero outside the fault-injection build). */
+  faultsFired(): Record<string, number>;
   destroy(): void;
 }
 
@@ -76,7 +80,8 @@ export function loadBinding(platform: string = process.platform): Binding {
   const require = createRequire(import.meta.url);
   let binding: Binding & { unsupportedPlatform?: boolean };
   try {
-    binding = require('../build/Release/iolease_uring.node');
+    // A test build (fault injection, sanitizers) may be loaded from elsewhere for one run.
+    binding = require(process.env.IOLEASE_URING_ADDON || '../build/Release/iolease_uring.node');
   } catch (cause) {
     throw new IoleaseError(
       ErrorCode.BACKEND_UNAVAILABLE,

@@ -16,7 +16,8 @@ export interface PoolWaiter {
   /**
    * Buffers of class `index` are back and this channel holds a wake for them: it arms its
    * receive again, and hands the wake back with {@link UringBufferPool.wakeDone} once that
-   * receive took a buffer or ended, or at once if it does not arm on that class (PRESS-8).
+   * receive took a buffer or ended, at once if it does not arm on that class, and at the latest
+   * one turn of the loop after arming, for a receive with nothing to read (PRESS-8).
    */
   resumeReceive(index: number): void;
 }
@@ -147,19 +148,22 @@ export class UringBufferPool implements BufferPool {
   /**
    * A channel's receive on class `index` found no buffer (PRESS-1). It re-arms at once when a
    * buffer is free that no wake stands for (given back since the kernel found the ring empty);
-   * otherwise it waits, last in line (PRESS-6).
+   * otherwise it waits: last in line, or first if this receive was a wake's, whose buffer
+   * another receive took (PRESS-6). That wake is spent.
    *
    * @internal
    */
-  exhausted(index: number, waiter: PoolWaiter): void {
+  exhausted(index: number, waiter: PoolWaiter, woken: boolean): void {
     const c = this.#classes[index] as ClassState;
+    if (woken) c.wakes--;
     if (this.#closed) return;
     if (c.ringFree - c.wakes > 0) {
       c.wakes++;
       waiter.resumeReceive(index);
       return;
     }
-    c.waiters.push(waiter);
+    if (woken) c.waiters.unshift(waiter);
+    else c.waiters.push(waiter);
   }
 
   /**

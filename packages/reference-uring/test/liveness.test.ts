@@ -64,10 +64,12 @@ describe('liveness of the io_uring loop', () => {
     // A write on each, echoed back, then every channel closed at once: two linked SQEs apiece.
     const echoes = channels.map((channel) => {
       const got = deferred<string>();
+      let text = ''; // a partial send may split the message over two reads
       channel.setHandler({
         onRead(_c, lease) {
-          got.resolve(Buffer.from(lease.bytes).toString());
+          text += Buffer.from(lease.bytes).toString();
           lease.release();
+          if (text.length >= `hello ${channel.id}`.length) got.resolve(text);
         },
       });
       channel.write(Buffer.from(`hello ${channel.id}`));

@@ -145,6 +145,7 @@ export function adversarialSuite(kit: Kit): void {
       ['only the end of stream', 'fin'],
       ['a reset', 'reset'],
       ['data for another size class', 'switch'],
+      ['nothing at all to read', 'idle'],
     ] as const)(
       'PRESS-8 the first waiters find %s when woken: the wake passes on and the rest are served',
       async (_, kind) => {
@@ -208,7 +209,8 @@ export function adversarialSuite(kit: Kit): void {
           for (const socket of front) {
             if (kind === 'fin') socket.end();
             else if (kind === 'reset') socket.resetAndDestroy();
-            else socket.write(randomBytes(1000));
+            else if (kind === 'switch') socket.write(randomBytes(1000));
+            // 'idle': a connection that arrived while the class was empty waits in line, idle.
           }
           for (const [i, socket] of back.entries()) socket.end(payloads[i] as Buffer);
           await new Promise((r) => setTimeout(r, 50));

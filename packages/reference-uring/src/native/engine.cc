@@ -271,10 +271,18 @@ int Engine::Close(uint32_t slot, bool abortive) {
   return 0;
 }
 
-void Engine::InjectRecvEnd(uint32_t slot, uint64_t recv_user_data, int32_t rewrite) {
+void Engine::InjectRecvEnd(uint32_t slot, uint64_t recv_user_data, bool reset) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return;
-  s->fault_rewrite_end = rewrite;
+  if (reset) {
+    // The receive ends now, with ECONNRESET, as if the peer had reset; whatever the kernel still
+    // delivers for it is dropped (its buffers go back to the ring), as a reset discards it.
+    s->fault_swallow_recv = true;
+    io_uring_cqe cqe = {};
+    cqe.user_data = recv_user_data;
+    cqe.res = -ECONNRESET;
+    synthetic_.push_back(cqe);
+  }
   io_uring_sqe* sqe = Sqe();
   sqe->opcode = IORING_OP_ASYNC_CANCEL;
   sqe->fd = -1;
@@ -372,12 +380,18 @@ uint32_t Engine::DrainInto(uint32_t max) {
       sockets_.Get(slot)->connect_address.reset();
     } else if (kind == static_cast<uint32_t>(OpKind::kRecv)) {
       Socket* s = sockets_.Get(slot);
-      if ((flags & IORING_CQE_F_MORE) == 0) {
-        if (s->fault_rewrite_end != 0 && res == -ECANCELED) res = s->fault_rewrite_end;
-        s->fault_rewrite_end = 0;
-      } else if (res > 0 && s->fd >= 0 && s->fault_rewrite_end == 0) {
-        if (faults_.Fire(Fault::kCancelRecv)) InjectRecvEnd(slot, cqe.user_data, 0);
-        else if (faults_.Fire(Fault::kResetRecv)) InjectRecvEnd(slot, cqe.user_data, -ECONNRESET);
+      if (s->fault_swallow_recv) {
+        if ((flags & IORING_CQE_F_BUFFER) != 0 && UserDataGroup(cqe.user_data) < classes_.size()) {
+          BufferRing& ring = *classes_[UserDataGroup(cqe.user_data)];
+          ring.Recycle(static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
+          ring.Publish();
+        }
+        if ((flags & IORING_CQE_F_MORE) == 0) s->fault_swallow_recv = false;
+        continue;
+      }
+      if ((flags & IORING_CQE_F_MORE) != 0 && res > 0 && s->fd >= 0) {
+        if (faults_.Fire(Fault::kCancelRecv)) InjectRecvEnd(slot, cqe.user_data, false);
+        else if (faults_.Fire(Fault::kResetRecv)) InjectRecvEnd(slot, cqe.user_data, true);
       }
     }
     int32_t* r = out + count * kRecordWords;

@@ -128,8 +128,8 @@ class Engine {
   bool DropIfStale(const io_uring_cqe& cqe);
   // Enters with GETEVENTS; false if the kernel refused (EAGAIN/EBUSY), error set on failure.
   bool EnterAndCount(PumpResult* result);
-  // Fault injection: ends slot's receive after a completion, optionally rewriting its end.
-  void InjectRecvEnd(uint32_t slot, uint64_t recv_user_data, int32_t rewrite);
+  // Fault injection: ends slot's receive after a completion, by a cancel or as a reset.
+  void InjectRecvEnd(uint32_t slot, uint64_t recv_user_data, bool reset);
 
   Ring ring_;
   std::vector<std::unique_ptr<BufferRing>> classes_;

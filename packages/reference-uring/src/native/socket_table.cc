@@ -22,7 +22,7 @@ uint32_t SocketTable::Add(int fd) {
   s.in_use = true;
   s.no_delay = true;
   s.recv_user_data = 0;
-  s.fault_rewrite_end = 0;
+  s.fault_swallow_recv = false;
   open_count_++;
   return slot;
 }

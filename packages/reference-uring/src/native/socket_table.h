@@ -30,7 +30,7 @@ struct Socket {
   uint16_t generation = 0;
   bool no_delay = true;  // listeners: applied to every accepted socket
   uint64_t recv_user_data = 0;  // the armed receive's, for its cancel (it names the group)
-  int32_t fault_rewrite_end = 0;  // test build: the result an injected receive end reports
+  bool fault_swallow_recv = false;  // test build: an injected reset ended the receive
   std::unique_ptr<SendMessage> send_vector;  // allocated on a channel's first vectored write
   std::unique_ptr<sockaddr_storage> connect_address;  // kept until connect completes
 };
