@@ -46,4 +46,17 @@ describe('benchmarks stay runnable', () => {
     expect(Object.keys(report.perConnection)).toEqual(['node:net', 'iolease uring', 'iolease node:net']);
     for (const value of Object.values(report.perConnection)) expect(Number.isFinite(value)).toBe(true);
   });
+
+  it('soak/run.mjs samples memory and fds of every server under churn, and every echo comes back', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'soak.json');
+    const args = ['--seconds', '1', '--round', '0.5', '--connections', '50', '--json', out];
+    await run(process.execPath, [join(here, 'soak/run.mjs'), ...args]);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(report.results)).toEqual(['uring', 'net', 'plain']);
+    for (const result of Object.values(report.results)) {
+      expect(result.samples.length).toBeGreaterThan(0);
+      expect(result.samples.every((s) => s.mismatch === 0 && s.ok > 0)).toBe(true);
+      expect(result.fdsBack).toBe(true);
+    }
+  });
 });

@@ -48,7 +48,7 @@ export async function until(
  * Resolves as `promise` does, or fails after `ms` with `rule` and the state `state()` describes:
  * the watchdog of a test that must not hang.
  */
-export async function watchdog<T>(promise: Promise<T>, ms: number, rule: string, state: () => unknown): Promise<T> {
+export async function watchdog<T>(promise: Promise<T>, ms: number, rule: string, state?: () => unknown): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(stalled(`${rule}: stalled for ${ms} ms`, state)), ms);

@@ -18,6 +18,7 @@ import {
   sha256,
   sleep,
   until,
+  watchdog,
 } from '../helpers.js';
 import { CAPABILITIES, type Kit } from '../kit.js';
 
@@ -45,7 +46,7 @@ export function contractSuite(kit: Kit): void {
         expect(typeof channel.id).toBe('number');
         const socket = await netConnect(listener.address.port);
         socket.write('x');
-        const lease = await got.promise;
+        const lease = await watchdog(got.promise, 10_000, 'TERM-1');
         expect(lease.bytes).toBeInstanceOf(Uint8Array);
         expect(typeof lease.release).toBe('function');
         lease.release();
@@ -92,7 +93,7 @@ export function contractSuite(kit: Kit): void {
         const echoed = readAll(socket);
         socket.end(randomBytes(20_000));
         await echoed;
-        await closed.promise;
+        await watchdog(closed.promise, 10_000, 'LOOP-1');
         expect(threads).toEqual(new Set([threadId]));
       });
     });
@@ -110,12 +111,22 @@ export function contractSuite(kit: Kit): void {
         channel.write(Buffer.from('abc'), () => events.push(`completion${inside}`));
         channel.write(Buffer.alloc(0), () => events.push(`empty completion${inside}`));
         inside = '';
-        await until(() => events.includes('completion'), 5000, 'the completion');
+        await until(
+          () => events.includes('completion'),
+          5000,
+          'LOOP-2 the completion',
+          () => events,
+        );
         inside = ' inside close()';
         channel.close();
         channel.write(Buffer.from('late'), () => events.push(`late completion${inside}`));
         inside = '';
-        await until(() => events.includes('close') && events.includes('late completion'), 5000, 'close');
+        await until(
+          () => events.includes('close') && events.includes('late completion'),
+          5000,
+          'LOOP-2 close',
+          () => events,
+        );
         expect(events.filter((e) => e.includes('inside'))).toEqual([]);
         peer.destroy();
       });
@@ -213,7 +224,7 @@ export function contractSuite(kit: Kit): void {
           await sleep(1);
         }
         peer.end();
-        await ended.promise;
+        await watchdog(ended.promise, 10_000, 'LEASE-8 LIFE-9');
         expect(lengths.length).toBeGreaterThan(0);
         expect(Math.min(...lengths)).toBeGreaterThanOrEqual(1);
         expect(channel).toMatchObject({ state: 'open', inputEnded: true, outputEnded: false });
@@ -229,7 +240,7 @@ export function contractSuite(kit: Kit): void {
         const handler = collectingHandler();
         const { channel, peer } = await connectToNetPeer(loop, handler);
         channel.close();
-        await handler.closed.promise;
+        await watchdog(handler.closed.promise, 10_000, 'ERR-6');
         expect(() => channel.setHandler({})).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_STATE' }));
         peer.destroy();
       });
@@ -247,7 +258,7 @@ export function contractSuite(kit: Kit): void {
         channel.write(scribbled);
         scribbled.fill(0x55); // the application breaks WRITE-2 for this write only
         channel.write(Buffer.from('tail'), () => done.resolve());
-        await done.promise;
+        await watchdog(done.promise, 10_000, 'WRITE-2');
         channel.shutdown();
         const bytes = await received;
         expect(kept.equals(copy)).toBe(true);
@@ -341,7 +352,7 @@ export function contractSuite(kit: Kit): void {
             results.push(args);
             done.resolve();
           });
-          await done.promise;
+          await watchdog(done.promise, 10_000, 'PRESS-7');
           channel.shutdown();
           expect(sha256(await received)).toBe(sha256(payload));
           expect(results).toEqual([[undefined, payload.length]]);

@@ -1,6 +1,6 @@
 import type { Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { deferred, netConnect, until } from '../helpers.js';
+import { deferred, netConnect, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -16,7 +16,7 @@ export function leaseSuite(kit: Kit): void {
         const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => got.resolve(lease) }));
         const socket = await netConnect(listener.address.port);
         socket.write('hello lease');
-        const lease = await got.promise;
+        const lease = await watchdog(got.promise, 10_000, 'LEASE-1 LEASE-9 POOL-5');
         expect(Buffer.from(lease.bytes).toString()).toBe('hello lease');
         expect(lease.length).toBe(11);
         expect(lease.capacity).toBe(512);
@@ -45,7 +45,7 @@ export function leaseSuite(kit: Kit): void {
         const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => got.resolve(lease) }));
         const socket = await netConnect(listener.address.port);
         socket.write('x');
-        const lease = await got.promise;
+        const lease = await watchdog(got.promise, 10_000, 'LEASE-3 LEASE-4');
         lease.release();
         const before = loop.pool.stats();
         let caught: { code?: string; message?: string } = {};
@@ -95,8 +95,8 @@ export function leaseSuite(kit: Kit): void {
         }));
         const socket = await netConnect(listener.address.port);
         socket.write('outlives the channel');
-        const lease = await got.promise;
-        await closed.promise;
+        const lease = await watchdog(got.promise, 10_000, 'LEASE-5');
+        await watchdog(closed.promise, 10_000, 'LEASE-5');
         expect(Buffer.from(lease.bytes).toString()).toBe('outlives the channel');
         expect(loop.pool.stats().leasesOut).toBe(1);
         lease.release();
@@ -112,7 +112,7 @@ export function leaseSuite(kit: Kit): void {
         const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, l) => got.resolve(l) }));
         const socket = await netConnect(listener.address.port);
         socket.write('after the loop');
-        lease = await got.promise;
+        lease = await watchdog(got.promise, 10_000, 'LEASE-6');
         socket.destroy();
       });
       expect(Buffer.from(lease.bytes).toString()).toBe('after the loop');
@@ -126,7 +126,7 @@ export function leaseSuite(kit: Kit): void {
         const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, l) => got.resolve(l) }));
         const socket = await netConnect(listener.address.port);
         socket.write('secret');
-        const lease = await got.promise;
+        const lease = await watchdog(got.promise, 10_000, 'DIAG-3');
         const stale = lease.bytes;
         lease.release();
         expect([...stale]).toEqual(new Array(6).fill(0xdb));

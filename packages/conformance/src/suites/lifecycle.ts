@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { deferred, echoServer, netConnect, randomBytes, readAll, sha256, sleep } from '../helpers.js';
+import { deferred, echoServer, netConnect, randomBytes, readAll, sha256, sleep, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Open file descriptors of this process, where the platform shows them (Linux /proc). */
@@ -151,7 +151,7 @@ export function lifecycleSuite(kit: Kit): void {
         const closed = deferred();
         channel.setHandler({ onClose: () => closed.resolve() });
         channel.close();
-        await closed.promise;
+        await watchdog(closed.promise, 10_000, 'ERR-1 ERR-2');
         channel.setNoDelay(true); // on a closed channel: nothing to do, no crash
         channel.read();
         channel.shutdown();

@@ -1,6 +1,6 @@
 import type { Channel, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { connectToNetPeer, deferred, randomBytes, sha256, sleep, until } from '../helpers.js';
+import { connectToNetPeer, deferred, randomBytes, sha256, sleep, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -34,7 +34,7 @@ export function readInterestSuite(kit: Kit): void {
         expect(channel.inputEnded).toBe(false); // READ-6: the end waits too
         paused = false;
         channel.setAutoRead(true);
-        await ended.promise;
+        await watchdog(ended.promise, 10_000, 'READ-1 READ-2 READ-5');
         expect(sha256(Buffer.concat(chunks))).toBe(sha256(payload));
         channel.close();
       });
@@ -99,7 +99,7 @@ export function readInterestSuite(kit: Kit): void {
         const net = await import('node:net');
         const socket = net.connect(listener.address.port, '127.0.0.1');
         socket.write('waiting for a handler');
-        const channel = await accepted.promise;
+        const channel = await watchdog(accepted.promise, 10_000, 'LIFE-2');
         await sleep(50);
         expect(loop.pool.stats().leasesOut).toBe(0);
         const got = deferred<string>();
@@ -109,7 +109,7 @@ export function readInterestSuite(kit: Kit): void {
             lease.release();
           },
         });
-        expect(await got.promise).toBe('waiting for a handler');
+        expect(await watchdog(got.promise, 10_000, 'LIFE-2')).toBe('waiting for a handler');
         socket.destroy();
       });
     });

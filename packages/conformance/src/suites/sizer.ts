@@ -1,6 +1,6 @@
 import { AdaptiveRecvByteBufferSizer, FixedRecvByteBufferSizer, type RecvByteBufferSizer } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { connectToNetPeer, deferred, randomBytes, until } from '../helpers.js';
+import { connectToNetPeer, deferred, randomBytes, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -100,8 +100,8 @@ export function sizerSuite(kit: Kit): void {
           { onError: (_c, e) => failed.resolve(e.code), onClose: () => closed.resolve() },
           { sizer: () => ({ nextReadSize, record: () => {} }) },
         );
-        expect(await failed.promise).toBe('ERR_IOLEASE_INVALID_SIZER');
-        await closed.promise;
+        expect(await watchdog(failed.promise, 10_000, 'SIZER-3')).toBe('ERR_IOLEASE_INVALID_SIZER');
+        await watchdog(closed.promise, 10_000, 'SIZER-3');
       });
     });
   });

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import type { Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { deferred, netConnect, randomBytes, sha256, sleep, until } from '../helpers.js';
+import { deferred, netConnect, randomBytes, sha256, sleep, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** A small deterministic generator, so a failing run can be repeated with its seed. */
@@ -75,7 +75,7 @@ export function stressSuite(kit: Kit): void {
               for (let chunk = 0; chunk < 30; chunk++) {
                 if (chunk === resetAfter) {
                   socket.resetAndDestroy();
-                  await closed.promise;
+                  await watchdog(closed.promise, 10_000, 'PRESS-2 LEASE-3 LIFE-8 LIFE-10');
                   return 'reset';
                 }
                 const part = randomBytes(1 + Math.floor(random() * 40_000));
@@ -84,7 +84,7 @@ export function stressSuite(kit: Kit): void {
                 if (random() < 0.3) await sleep(random() * 3);
               }
               socket.end();
-              await closed.promise;
+              await watchdog(closed.promise, 10_000, 'PRESS-2 LEASE-3 LIFE-8 LIFE-10');
               expect(sha256(Buffer.concat(received)), `client ${i} (seed ${seed})`).toBe(sha256(Buffer.concat(sent)));
               return 'echoed';
             }),

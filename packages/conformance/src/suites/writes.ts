@@ -59,7 +59,7 @@ export function writesSuite(kit: Kit): void {
         peer.pause();
         const received = readAll(peer);
         setTimeout(() => peer.resume(), 100);
-        expect(await done.promise).toEqual([undefined, data.length]);
+        expect(await watchdog(done.promise, 10_000, 'WRITE-6 WRITE-7')).toEqual([undefined, data.length]);
         channel.shutdown();
         expect(sha256(await received)).toBe(sha256(data));
         expect(calls).toBe(1);
@@ -114,7 +114,7 @@ export function writesSuite(kit: Kit): void {
         channel.close(); // idempotent
         expect(channel.state).toBe('closed');
         expect(events).toHaveLength(before); // nothing synchronous from close() (LOOP-2)
-        await closed.promise;
+        await watchdog(closed.promise, 10_000, 'WRITE-9 LIFE-7 LIFE-12');
         expect(events.at(-1)).toBe('close');
         const writes = events.slice(0, -1);
         expect(writes.map((e) => Number(e.split(':')[0]))).toEqual(Array.from({ length: 50 }, (_, i) => i));
@@ -155,7 +155,7 @@ export function writesSuite(kit: Kit): void {
         peer.write('make the connection established both ways');
         await sleep(10);
         channel.reset();
-        expect((await peerError.promise).code).toBe('ECONNRESET');
+        expect((await watchdog(peerError.promise, 10_000, 'LIFE-6 LIFE-8')).code).toBe('ECONNRESET');
 
         const handler = collectingHandler();
         const calls: string[] = [];
@@ -173,7 +173,7 @@ export function writesSuite(kit: Kit): void {
           second.channel.write(randomBytes(512 * 1024), (e) => pending.push(e?.code ?? 'ok'));
         await sleep(20);
         second.peer.resetAndDestroy();
-        await handler.closed.promise;
+        await watchdog(handler.closed.promise, 10_000, 'LIFE-6 LIFE-8');
         // The first operation to meet the reset reports it: a receive sees ECONNRESET, a send
         // EPIPE, as with node:net.
         expect(calls).toHaveLength(2);
@@ -308,10 +308,12 @@ export function writesSuite(kit: Kit): void {
         expect(sha256(await fromChannel)).toBe(sha256(big));
         expect(channel.state).toBe('open'); // our FIN alone does not close it
         peer.end('still reading after my shutdown');
-        expect((await handler.ended.promise).toString()).toBe('still reading after my shutdown');
+        expect((await watchdog(handler.ended.promise, 10_000, 'LIFE-4 LIFE-5')).toString()).toBe(
+          'still reading after my shutdown',
+        );
         expect(ends).toBe(1);
         expect(channel.inputEnded).toBe(true);
-        await handler.closed.promise; // both directions ended: closed without close()
+        await watchdog(handler.closed.promise, 10_000, 'LIFE-4 LIFE-5'); // both directions ended: closed without close()
         expect(channel.state).toBe('closed');
         expect(handler.errors).toEqual([]);
       });
@@ -323,15 +325,15 @@ export function writesSuite(kit: Kit): void {
         const { channel, peer } = await connectToNetPeer(loop, handler);
         const fromChannel = readAll(peer);
         peer.end('bye');
-        await handler.ended.promise;
+        await watchdog(handler.ended.promise, 10_000, 'LIFE-5');
         await sleep(50);
         expect(channel.state).toBe('open');
         const done = deferred<unknown>();
         channel.write(Buffer.from('answer after your FIN'), (error) => done.resolve(error));
-        expect(await done.promise).toBeUndefined();
+        expect(await watchdog(done.promise, 10_000, 'LIFE-5')).toBeUndefined();
         channel.shutdown();
         expect((await fromChannel).toString()).toBe('answer after your FIN');
-        await handler.closed.promise;
+        await watchdog(handler.closed.promise, 10_000, 'LIFE-5');
         expect(channel.state).toBe('closed');
       });
     });
