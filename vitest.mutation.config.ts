@@ -22,6 +22,8 @@ export default defineConfig({
       'packages/interfaces/test/**/*.test.ts',
       'packages/conformance/test/**/*.test.ts',
     ],
+    // One file at a time: several tests count this process's open fds.
+    fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
