@@ -1,6 +1,6 @@
 import type { Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { deferred, netConnect, until, watchdog } from '../helpers.js';
+import { deferred, netConnect, poolState, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -130,6 +130,33 @@ export function leaseSuite(kit: Kit): void {
         const stale = lease.bytes;
         lease.release();
         expect([...stale]).toEqual(new Array(6).fill(0xdb));
+        socket.destroy();
+      });
+    });
+
+    it('POOL-5 LEASE-6 data that arrives for a channel being closed goes back to the pool: every buffer is available again', async () => {
+      await withLoop({ sizeClasses: [{ size: 1024, count: 8 }] }, async (loop) => {
+        const closed = deferred();
+        const listener = await loop.listen({ port: 0 }, () => ({
+          onRead(channel, lease) {
+            lease.release();
+            channel.close();
+          },
+          onClose: () => closed.resolve(),
+        }));
+        const socket = await netConnect(listener.address.port);
+        socket.on('error', () => {});
+        for (let i = 0; i < 20; i++) socket.write(Buffer.alloc(4000, i));
+        await watchdog(closed.promise, 10_000, 'LIFE-7');
+        await until(
+          () => {
+            const stats = loop.pool.stats();
+            return stats.leasesOut === 0 && stats.classes.every((c) => c.available === c.count && c.leased === 0);
+          },
+          5000,
+          'POOL-5 every buffer available',
+          () => poolState(loop),
+        );
         socket.destroy();
       });
     });

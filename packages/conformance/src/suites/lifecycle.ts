@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import net from 'node:net';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { deferred, echoServer, netConnect, randomBytes, readAll, sha256, sleep, watchdog } from '../helpers.js';
@@ -156,6 +157,31 @@ export function lifecycleSuite(kit: Kit): void {
         channel.read();
         channel.shutdown();
         channel.reset();
+      });
+    });
+
+    it('ERR-2 a listen() refused for a bad argument leaves nothing behind: the port stays free, no socket open', async () => {
+      await withLoop(undefined, async (loop) => {
+        // A port known to be free a moment ago.
+        const probe = net.createServer();
+        await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+        const { port } = probe.address() as net.AddressInfo;
+        await new Promise((resolve) => probe.close(resolve));
+        const fds = canCountFds ? openFds() : 0;
+        expect(() => loop.listen({ port }, 'not a function' as never)).toThrow(
+          expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
+        );
+        expect(() => loop.listen({ port, backlog: -1 }, () => undefined)).toThrow(
+          expect.objectContaining({ code: 'ERR_IOLEASE_OUT_OF_RANGE' }),
+        );
+        expect(loop.stats().listenersOpen).toBe(0);
+        if (canCountFds) expect(openFds()).toBe(fds);
+        const again = net.createServer();
+        await new Promise<void>((resolve, reject) => {
+          again.once('error', reject);
+          again.listen(port, '127.0.0.1', resolve);
+        });
+        await new Promise((resolve) => again.close(resolve));
       });
     });
   });

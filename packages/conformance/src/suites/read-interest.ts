@@ -113,5 +113,43 @@ export function readInterestSuite(kit: Kit): void {
         socket.destroy();
       });
     });
+
+    it('READ-4 READ-6 with auto-read off, each read() brings one delivery, and onEnd only for a read() after the last lease', async () => {
+      await withLoop(undefined, async (loop) => {
+        const events: string[] = [];
+        const { channel, peer } = await connectToNetPeer(
+          loop,
+          {
+            onRead(_c, lease) {
+              events.push(`read ${lease.length}`);
+              lease.release();
+            },
+            onEnd: () => events.push('end'),
+          },
+          { autoRead: false },
+        );
+        const payload = randomBytes(6000);
+        peer.end(payload); // data and FIN together: the backend may see both at once
+        await sleep(50);
+        expect(events).toEqual([]);
+        for (let i = 0; i < 50 && !events.includes('end'); i++) {
+          const before = events.length;
+          channel.read();
+          await until(
+            () => events.length > before,
+            5000,
+            'READ-4 a delivery for read()',
+            () => events,
+          );
+          await sleep(20);
+          expect(events.length, 'READ-4 one delivery per read()').toBe(before + 1);
+        }
+        expect(events.at(-1)).toBe('end');
+        expect(events.filter((e) => e === 'end')).toHaveLength(1);
+        const bytes = events.filter((e) => e.startsWith('read')).reduce((n, e) => n + Number(e.slice(5)), 0);
+        expect(bytes).toBe(payload.length);
+        peer.destroy();
+      });
+    });
   });
 }

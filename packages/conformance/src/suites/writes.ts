@@ -337,5 +337,87 @@ export function writesSuite(kit: Kit): void {
         expect(channel.state).toBe('closed');
       });
     });
+
+    describe('completion details', () => {
+      it('WRITE-3 DIAG-4 counters: every completion counted, failed ones too; bytes only of writes that succeeded; leases delivered exactly', async () => {
+        await withLoop(undefined, async (loop) => {
+          let reads = 0;
+          const { channel, peer } = await connectToNetPeer(loop, {
+            onRead(_c, lease) {
+              reads++;
+              lease.release();
+            },
+          });
+          const before = loop.stats();
+          const results: [unknown, number][] = [];
+          for (const n of [10, 20, 30]) channel.write(new Uint8Array(n), (e, b) => results.push([e, b]));
+          await until(() => results.length === 3, 5000, 'WRITE-3 three completions');
+          expect(results).toEqual([
+            [undefined, 10],
+            [undefined, 20],
+            [undefined, 30],
+          ]);
+          let stats = loop.stats();
+          expect(stats.writesCompleted - before.writesCompleted).toBe(3);
+          expect(stats.bytesWritten - before.bytesWritten).toBe(60);
+          // Reads: the leases delivered are exactly the onRead calls.
+          peer.write(randomBytes(5000));
+          await until(
+            () => reads > 0 && loop.stats().leasesDelivered - before.leasesDelivered === reads,
+            5000,
+            'DIAG-4 leases',
+          );
+          // A write that cannot finish: the peer stops reading, then resets.
+          peer.pause();
+          const big = randomBytes(32 * 1024 * 1024);
+          const failed = deferred<[unknown, number]>();
+          channel.write(big, (e, b) => failed.resolve([e, b]));
+          await sleep(50);
+          peer.resetAndDestroy();
+          const [error, bytesWritten] = await watchdog(failed.promise, 10_000, 'WRITE-3');
+          expect(error).toBeInstanceOf(Error);
+          expect(Number.isInteger(bytesWritten) && bytesWritten >= 0 && bytesWritten < big.length).toBe(true);
+          await until(() => channel.state === 'closed', 5000, 'LIFE-8 closed after the reset');
+          stats = loop.stats();
+          expect(stats.writesCompleted - before.writesCompleted).toBe(4);
+          expect(stats.bytesWritten - before.bytesWritten).toBe(60);
+        });
+      });
+
+      it('WRITE-4 WRITE-10 a write after shutdown() fails, but only after the writes before it completed', async () => {
+        await withLoop(undefined, async (loop) => {
+          const { channel, peer } = await connectToNetPeer(loop, {});
+          peer.pause();
+          const order: string[] = [];
+          channel.write(randomBytes(8 * 1024 * 1024), (e) => order.push(e === undefined ? 'big ok' : 'big failed'));
+          channel.shutdown();
+          channel.write(Buffer.from('late'), (e) => order.push(`late ${(e as IoleaseError | undefined)?.code}`));
+          await sleep(30);
+          expect(order).toEqual([]); // the big write is still pending, so the late one waits behind it
+          peer.resume();
+          peer.on('data', () => {});
+          await until(
+            () => order.length === 2,
+            10_000,
+            'WRITE-4 both completions',
+            () => order,
+          );
+          expect(order).toEqual(['big ok', 'late ERR_IOLEASE_WRITE_AFTER_END']);
+          peer.destroy();
+        });
+      });
+
+      it('WATER-2 inside a completion, pendingWriteBytes no longer counts that write', async () => {
+        await withLoop(undefined, async (loop) => {
+          const { channel, peer } = await connectToNetPeer(loop, {});
+          const seen: number[] = [];
+          for (const n of [100, 200, 300]) channel.write(new Uint8Array(n), () => seen.push(channel.pendingWriteBytes));
+          expect(channel.pendingWriteBytes).toBe(600);
+          await until(() => seen.length === 3, 5000, 'WRITE-3 three completions');
+          expect(seen).toEqual([500, 300, 0]);
+          peer.destroy();
+        });
+      });
+    });
   });
 }

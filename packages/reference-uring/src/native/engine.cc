@@ -77,19 +77,14 @@ void Engine::Destroy() {
   ring_.Close();
 }
 
-io_uring_sqe* Engine::Sqe() {
-  if (backlog_.empty() && !faults_.Fire(Fault::kSqFull)) {
-    if (ring_.SqSpace() == 0) {
-      // SQ full: submit what is queued (no GETEVENTS; completions wait for the next pump).
-      const int ret = ring_.Enter(false);
-      shared_.counters[kSubmitCalls] += 1;
-      if (ret > 0) shared_.counters[kSubmissions] += ret;
-    }
-    io_uring_sqe* sqe = ring_.GetSqe();
-    if (sqe != nullptr) return sqe;
-  }
-  // Into the backlog, behind whatever waits there already, so operations keep their order. A
-  // deque never moves its elements, so the pointer stays good while the caller fills it.
+bool Engine::Direct(uint32_t n) {
+  // Once anything waits in the backlog, everything goes behind it, so operations keep their order.
+  return backlog_.empty() && ring_.SqSpace() >= n && !faults_.Fire(Fault::kSqFull);
+}
+
+io_uring_sqe* Engine::Sqe(bool direct) {
+  if (direct) return ring_.GetSqe();
+  // A deque never moves its elements, so the pointer stays good while the caller fills it.
   shared_.counters[kBacklogged] += 1;
   backlog_.emplace_back();
   io_uring_sqe* sqe = &backlog_.back();
@@ -132,7 +127,7 @@ int Engine::ArmAccept(uint32_t slot) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
   const int fd = s->fd;
-  io_uring_sqe* sqe = Sqe();
+  io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_ACCEPT;
   sqe->fd = fd;
   sqe->ioprio = IORING_ACCEPT_MULTISHOT;
@@ -149,7 +144,7 @@ int Engine::Connect(int family, const std::string& ip, int port, bool no_delay) 
   if (fd < 0) return -errno;
   if (no_delay) SetNoDelay(fd, true);
   uint32_t slot = sockets_.Add(fd);
-  io_uring_sqe* sqe = Sqe();
+  io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_CONNECT;
   sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(addr.get());
@@ -174,7 +169,7 @@ int Engine::ArmRecv(uint32_t slot, uint32_t group) {
   }
   s->recv_user_data = user_data;
   const int fd = s->fd;
-  io_uring_sqe* sqe = Sqe();
+  io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_RECV;
   sqe->fd = fd;
   sqe->ioprio = IORING_RECV_MULTISHOT;
@@ -189,7 +184,7 @@ int Engine::CancelRecv(uint32_t slot) {
   if (s == nullptr) return -EBADF;
   const uint64_t target = s->recv_user_data;
   const uint16_t generation = s->generation;
-  io_uring_sqe* sqe = Sqe();
+  io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_ASYNC_CANCEL;
   sqe->fd = -1;
   sqe->addr = target;  // the socket's one armed receive
@@ -202,7 +197,7 @@ int Engine::Send(uint32_t slot, const uint8_t* data, uint32_t len) {
   if (s == nullptr || s->fd < 0) return -EBADF;
   const int fd = s->fd;
   if (len > 1 && faults_.Fire(Fault::kShortSend)) len = 1 + faults_.Below(len - 1);
-  io_uring_sqe* sqe = Sqe();
+  io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_SEND;
   sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(data);
@@ -232,7 +227,7 @@ int Engine::SendVector(uint32_t slot, const iovec* iov, uint32_t count) {
   v->msg.msg_iovlen = count;
   const int fd = s->fd;
   const uint16_t generation = s->generation;
-  io_uring_sqe* sqe = Sqe();
+  io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_SENDMSG;
   sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(&v->msg);
@@ -256,15 +251,17 @@ int Engine::Close(uint32_t slot, bool abortive) {
   if (abortive) SetLingerZero(fd);
   // The kernel owns closing the fd from here; the slot stays reserved until JavaScript frees it.
   s->fd = -1;
-  io_uring_sqe* cancel = Sqe();
+  // Hard link: the close must run even when there was nothing to cancel (-ENOENT). A chain cut
+  // between two submissions would run its head alone, so both SQEs go to the same place, the SQ
+  // or the backlog, and the backlog moves chains whole.
+  const bool direct = Direct(2);
+  io_uring_sqe* cancel = Sqe(direct);
   cancel->opcode = IORING_OP_ASYNC_CANCEL;
   cancel->fd = fd;
   cancel->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
-  // Hard link: the close must run even when there was nothing to cancel (-ENOENT). Both SQEs
-  // land in the same place (SQ or backlog, see Sqe), and the backlog moves chains whole.
   cancel->flags = IOSQE_IO_HARDLINK;
   cancel->user_data = EncodeUserData(OpKind::kCloseCancel, slot, generation);
-  io_uring_sqe* close_sqe = Sqe();
+  io_uring_sqe* close_sqe = Sqe(direct);
   close_sqe->opcode = IORING_OP_CLOSE;
   close_sqe->fd = fd;
   close_sqe->user_data = EncodeUserData(OpKind::kClose, slot, generation);
@@ -283,7 +280,7 @@ void Engine::InjectRecvEnd(uint32_t slot, uint64_t recv_user_data, bool reset) {
     cqe.res = -ECONNRESET;
     synthetic_.push_back(cqe);
   }
-  io_uring_sqe* sqe = Sqe();
+  io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_ASYNC_CANCEL;
   sqe->fd = -1;
   sqe->addr = recv_user_data;

@@ -116,8 +116,11 @@ class Engine {
     ~PumpGuard() { *flag = false; }
   };
 
-  // An SQE to fill: in the SQ when it has room and nothing waits before it, else in the backlog.
-  io_uring_sqe* Sqe();
+  // Whether `n` SQEs can go straight into the SQ: it has room, and nothing waits in the backlog.
+  bool Direct(uint32_t n);
+  // An SQE to fill, in the SQ if `direct` (see Direct), else at the end of the backlog. The
+  // engine never enters the kernel to make room: that could submit half of a link chain.
+  io_uring_sqe* Sqe(bool direct);
   // Moves backlogged SQEs into the SQ, whole link chains only, in order.
   void MoveBacklog();
   bool Backlogged() const { return !backlog_.empty(); }
@@ -159,9 +162,12 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Deliver&& deliver) {
   for (;;) {
     FlushReturns();
     MoveBacklog();
-    if (must_enter || ring_.Unsubmitted() > 0 || ring_.TaskrunPending() || ring_.CqOverflowPending()) {
+    const uint32_t unsubmitted = ring_.Unsubmitted();
+    bool submitted = false;
+    if (must_enter || unsubmitted > 0 || ring_.TaskrunPending() || ring_.CqOverflowPending()) {
       if (ring_.CqOverflowPending()) shared_.counters[kOverflowFlushes] += 1;
       EnterAndCount(&result);
+      submitted = ring_.Unsubmitted() < unsubmitted;
     }
     must_enter = false;
     const uint32_t n = DrainInto(shared_.batch_capacity);
@@ -174,6 +180,11 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Deliver&& deliver) {
     const bool pending = ring_.TaskrunPending() || ring_.CqOverflowPending() || ring_.Unsubmitted() > 0 ||
                          Backlogged();
     if (!pending) break;
+    // Submitting made room for the backlog: go on with it.
+    if (submitted) {
+      idle_rounds = 0;
+      continue;
+    }
     // Nothing came back although the kernel holds work: try once more at once, then leave it
     // to the caller's retry rather than spin inside one turn of the host loop.
     if (++idle_rounds > 1) {
