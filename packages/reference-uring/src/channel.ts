@@ -252,6 +252,11 @@ export class UringChannel implements Channel, PoolWaiter {
   }
 
   resumeReceive(index: number): void {
+    if (this.#wakeClass >= 0) {
+      // A channel holds one wake at most: a second would be overwritten and never handed back.
+      this.#loop.pool.wakeDone(index);
+      return;
+    }
     this.#waitingClass = -1;
     this.#wakeClass = index;
     this.#updateReading(true);

@@ -1,0 +1,45 @@
+// The io_uring pool's own accounting (PRESS-3, PRESS-8), which the kit sees only through its
+// effects: who waits in line, and the wakes in flight, at rest and after pauses and closes.
+import { netConnect, until } from '@iolease/conformance';
+import type { Channel, Lease } from '@iolease/interfaces';
+import { describe, expect, it } from 'vitest';
+import { createEventLoop } from '../src/index.ts';
+
+describe('the io_uring pool', () => {
+  it('PRESS-3 PRESS-8 a waiter that pauses or closes leaves the line; at rest no wake is in flight', async () => {
+    const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
+    try {
+      const channels: Channel[] = [];
+      const leases: Lease[] = [];
+      const listener = await loop.listen({ port: 0 }, (channel) => {
+        channels.push(channel);
+        return { onRead: (_c, lease) => leases.push(lease) };
+      });
+      const state = () => loop.pool.debugState()[0];
+      const a = await netConnect(listener.address.port);
+      a.write('a');
+      await until(() => leases.length === 1, 5000, 'the first lease');
+      const b = await netConnect(listener.address.port);
+      const c = await netConnect(listener.address.port);
+      b.write('b');
+      c.write('c');
+      // Two waiters, or three where injected faults ended the first channel's receive too.
+      await until(() => (state()?.waiters ?? 0) >= 2, 5000, 'PRESS-1 two waiters', state);
+      const waiting = state()?.waiters as number;
+      (channels[1] as Channel).setAutoRead(false);
+      expect(state()?.waiters).toBe(waiting - 1);
+      (channels[2] as Channel).close();
+      expect(state()?.waiters).toBe(waiting - 2);
+      (leases.shift() as Lease).release();
+      await until(() => state()?.wakes === 0 && state()?.ringFree === 1, 5000, 'PRESS-8 at rest', state);
+      // The paused channel reads once it resumes.
+      (channels[1] as Channel).setAutoRead(true);
+      await until(() => leases.length === 1, 5000, 'PRESS-3 the paused channel reads again', state);
+      (leases.shift() as Lease).release();
+      await until(() => state()?.wakes === 0 && state()?.waiters === 0, 5000, 'PRESS-8 at rest again', state);
+      for (const s of [a, b, c]) s.destroy();
+    } finally {
+      await loop.close();
+    }
+  });
+});
