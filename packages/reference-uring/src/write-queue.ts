@@ -9,6 +9,8 @@ export interface PendingWrite {
   written: number;
   /** Set when the write must fail without being sent (WRITE-10). */
   error: IoleaseError | undefined;
+  /** The pool buffers this write sends from, pinned until its completion (LEASE-2). */
+  readonly pins: number[] | undefined;
 }
 
 /**

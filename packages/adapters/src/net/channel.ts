@@ -40,6 +40,8 @@ interface PendingWrite {
   counted: boolean;
   /** What node:net reported, or the reason the write was never sent (WRITE-10). */
   error: IoleaseError | undefined;
+  /** The pool buffers node:net sends from, pinned until the completion (LEASE-2). */
+  pins: number[] | undefined;
 }
 
 /**
@@ -177,7 +179,7 @@ export class NetChannel implements Channel, PoolReader {
 
   write(data: WriteData, onComplete?: WriteCompletionCallback): boolean {
     const length = validateWrite(data, onComplete);
-    const write: PendingWrite = { length, onComplete, done: false, counted: false, error: undefined };
+    const write: PendingWrite = { length, onComplete, done: false, counted: false, error: undefined, pins: undefined };
     if (this.#state === 'closed') write.error = channelClosedError();
     else if (this.#outputEnded) write.error = writeAfterEndError();
     this.#writes.push(write);
@@ -188,6 +190,7 @@ export class NetChannel implements Channel, PoolReader {
     }
     write.counted = true;
     this.#writability.add(length);
+    write.pins = this.#loop.pool.pinWrite(data);
     this.#send(write, data);
     return this.#writability.writable;
   }
@@ -504,6 +507,8 @@ export class NetChannel implements Channel, PoolReader {
   /** Completes the front write (WRITE-3): counters first, then the callback, then writability. */
   #completeHead(): void {
     const w = this.#writes.shift() as PendingWrite;
+    // node:net is done with the write's memory (WRITE-7): buffers released meanwhile go back.
+    if (w.pins !== undefined) this.#loop.pool.unpinWrite(w.pins);
     const sent = w.error === undefined;
     if (w.counted) this.#writability.remove(w.length);
     this.#loop.countWrite(sent ? w.length : 0);

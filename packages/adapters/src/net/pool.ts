@@ -9,6 +9,7 @@ import {
   type SizeClassConfig,
   sizeClassIndexFor,
   type Unsubscribe,
+  WritePins,
 } from '@iolease/interfaces';
 
 /** A channel as the pool sees it: something reading into a class, stopped and restarted by pressure. */
@@ -56,6 +57,8 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   readonly #sizes: readonly number[];
   readonly #poison: boolean;
   readonly #pressure: PressureNotifier;
+  readonly #pins: WritePins;
+  #releasesUnderWrite = 0;
   #pressured = 0;
   #closed = false;
 
@@ -85,6 +88,11 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     });
     this.#poison = options.poison;
     this.#pressure = new PressureNotifier(options.defer);
+    this.#pins = new WritePins(
+      this.#classes.map((c) => c.memory),
+      this.#sizes,
+      sizeClasses.map((c) => c.count),
+    );
   }
 
   get underPressure(): boolean {
@@ -194,8 +202,36 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     return { bufferId, view };
   }
 
+  /**
+   * Pins the pool buffers a write sends from until its completion (LEASE-2, WRITE-7).
+   *
+   * @internal
+   */
+  pinWrite(data: Uint8Array | readonly Uint8Array[]): number[] | undefined {
+    return this.#pins.pin(data);
+  }
+
+  /**
+   * A write completed: its buffers may go back, those already released first among them.
+   *
+   * @internal
+   */
+  unpinWrite(pins: readonly number[]): void {
+    this.#pins.unpin(pins, (index, bufferId, length) => this.give(index, bufferId, length));
+  }
+
   /** A lease came back (LEASE-3): free its buffer and restart the class's waiters (PRESS-3). */
   give(index: number, bufferId: number, length: number): void {
+    if (this.#pins.deferIfPinned(index, bufferId, length)) {
+      // Released while a write still sends it: the buffer returns when that write completes.
+      if (this.#poison && this.#releasesUnderWrite++ === 0) {
+        process.emitWarning(
+          'A lease was released while a pending write still sends its bytes; its buffer returns to the pool when the write completes. Release leases in the write completion instead.',
+          { code: 'IOLEASE_RELEASE_UNDER_WRITE' },
+        );
+      }
+      return;
+    }
     const c = this.#classes[index] as ClassState;
     c.bytesLeased -= length;
     if (this.#poison) new Uint8Array(c.memory, bufferId * c.size, c.size).fill(POISON_BYTE);

@@ -430,6 +430,38 @@ export function adversarialSuite(kit: Kit): void {
       });
     });
 
+    it("LEASE-2 WRITE-7 a lease released while a write still sends it: the write sends its own bytes, never another connection's", async () => {
+      await withLoop({ sizeClasses: [{ size: 2048, count: 16 }] }, async (loop) => {
+        // The careless echo: release at once, not when the write completes.
+        const listener = await loop.listen({ port: 0 }, () => ({
+          onRead(channel, lease) {
+            channel.write(lease.bytes);
+            lease.release();
+          },
+          onEnd: (channel) => channel.shutdown(),
+        }));
+        const clients = await Promise.all(
+          Array.from({ length: 100 }, async () => {
+            const payload = randomBytes(50_000);
+            const socket = await netConnect(listener.address.port);
+            const chunks: Buffer[] = [];
+            const echoed = new Promise<Buffer>((resolve, reject) => {
+              socket.on('data', (d: Buffer) => chunks.push(d));
+              socket.once('end', () => resolve(Buffer.concat(chunks)));
+              socket.once('error', reject);
+            });
+            for (let off = 0; off < payload.length; off += 5000) socket.write(payload.subarray(off, off + 5000));
+            socket.end();
+            return { payload, echoed: await echoed, socket };
+          }),
+        );
+        const wrong = clients.filter(({ payload, echoed }) => !payload.equals(echoed)).length;
+        expect(wrong, 'streams that came back with other bytes').toBe(0);
+        await poolAtRest(loop, 'LEASE-2');
+        for (const c of clients) c.socket.destroy();
+      });
+    });
+
     it('WRITE-1 WRITE-5 an array of chunks changed after write() is sent as it was at the call', async () => {
       await withLoop(undefined, async (loop) => {
         const { channel, peer } = await connectToNetPeer(loop, {});

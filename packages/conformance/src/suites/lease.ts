@@ -160,5 +160,39 @@ export function leaseSuite(kit: Kit): void {
         socket.destroy();
       });
     });
+
+    it('LEASE-10 DIAG-3 in poison mode, a lease released under a pending write is reported, and its bytes still go out intact', async () => {
+      await withLoop({ diagnostics: { poison: true } }, async (loop) => {
+        const warnings: string[] = [];
+        const onWarning = (w: Error & { code?: string }) => warnings.push(String(w.code));
+        process.on('warning', onWarning);
+        try {
+          const listener = await loop.listen({ port: 0 }, () => ({
+            onRead(channel, lease) {
+              channel.write(lease.bytes);
+              lease.release(); // too early: the write still sends these bytes
+            },
+            onEnd: (channel) => channel.shutdown(),
+          }));
+          const socket = await netConnect(listener.address.port);
+          const payload = Buffer.alloc(200_000, 0x5a);
+          const echoed: Buffer[] = [];
+          const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+          socket.on('data', (d: Buffer) => echoed.push(d));
+          socket.end(payload);
+          await watchdog(ended, 10_000, 'LEASE-10');
+          expect(Buffer.concat(echoed).equals(payload), 'the echo holds poison instead of the bytes').toBe(true);
+          await until(
+            () => warnings.includes('IOLEASE_RELEASE_UNDER_WRITE'),
+            2000,
+            'LEASE-10 the report',
+            () => warnings,
+          );
+          socket.destroy();
+        } finally {
+          process.off('warning', onWarning);
+        }
+      });
+    });
   });
 }
