@@ -114,6 +114,24 @@ function flipFloppingSizer(sizes: readonly number[]): RecvByteBufferSizer {
   };
 }
 
+/**
+ * The usual server side of these tests: record each read, release its lease a turn later (so the
+ * pool stays short), close at the end of stream.
+ */
+function recordLater(seen: Seen, ended: () => void): ChannelHandler {
+  return {
+    onRead(_c, lease) {
+      seen.chunks.push(Buffer.from(lease.bytes));
+      setImmediate(() => lease.release());
+    },
+    onEnd(channel) {
+      ended();
+      channel.close();
+    },
+    onError() {},
+  };
+}
+
 /** Registers the suite against one backend: workloads built to stall or crash a loop. */
 export function adversarialSuite(kit: Kit): void {
   const { withLoop } = kit;
@@ -122,16 +140,7 @@ export function adversarialSuite(kit: Kit): void {
   describe('adversarial workloads', () => {
     it('PRESS-3 PRESS-8 128 streams through one buffer, each ending with FIN, releases a turn later: every stream ends', async () => {
       await withLoop(oneBuffer, async (loop) => {
-        const server = await recordingServer(loop, (seen, ended) => ({
-          onRead(_c, lease) {
-            seen.chunks.push(Buffer.from(lease.bytes));
-            setImmediate(() => lease.release());
-          },
-          onEnd(channel) {
-            ended();
-            channel.close();
-          },
-        }));
+        const server = await recordingServer(loop, recordLater);
         const { payloads, sockets } = await sendingClients(server.port, 128, 50_000);
         await watchdog(server.ended(128), 30_000, 'PRESS-3 PRESS-8', () => server.state());
         const hashes = server.endedHashes();
@@ -229,17 +238,7 @@ export function adversarialSuite(kit: Kit): void {
 
     it('PRESS-3 PRESS-8 streams that send then reset while others wait for the one buffer: the others all end', async () => {
       await withLoop(oneBuffer, async (loop) => {
-        const server = await recordingServer(loop, (seen, ended) => ({
-          onRead(_c, lease) {
-            seen.chunks.push(Buffer.from(lease.bytes));
-            setImmediate(() => lease.release());
-          },
-          onEnd(channel) {
-            ended();
-            channel.close();
-          },
-          onError() {},
-        }));
+        const server = await recordingServer(loop, recordLater);
         const resetting = await Promise.all(
           Array.from({ length: 64 }, async () => {
             const socket = await netConnect(server.port);
@@ -315,20 +314,7 @@ export function adversarialSuite(kit: Kit): void {
         ],
       };
       await withLoop(options, async (loop) => {
-        const server = await recordingServer(
-          loop,
-          (seen, ended) => ({
-            onRead(_c, lease) {
-              seen.chunks.push(Buffer.from(lease.bytes));
-              setImmediate(() => lease.release());
-            },
-            onEnd(channel) {
-              ended();
-              channel.close();
-            },
-          }),
-          { sizer: () => flipFloppingSizer([100, 3000]) },
-        );
+        const server = await recordingServer(loop, recordLater, { sizer: () => flipFloppingSizer([100, 3000]) });
         const { payloads, sockets } = await sendingClients(server.port, 64, 20_000);
         await watchdog(server.ended(64), 30_000, 'PRESS-3 PRESS-8 SIZER-1', () => server.state());
         const hashes = server.endedHashes();
