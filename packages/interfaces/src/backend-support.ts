@@ -260,9 +260,7 @@ export class PressureNotifier {
   /** Class `sizeClass` went into (`true`) or out of pressure. */
   notify(sizeClass: number, underPressure: boolean): void {
     const event: PoolPressureEvent = { sizeClass, underPressure };
-    this.#defer(() => {
-      for (const listener of this.#listeners) listener(event);
-    });
+    this.#defer(() => callEach(this.#listeners, event));
   }
 }
 
@@ -391,9 +389,21 @@ export class LeakTracker {
 
   #collected(report: LeakReport): void {
     this.#leaks++;
-    this.#defer(() => {
-      for (const listener of this.#listeners) listener(report);
-    });
+    this.#defer(() => callEach(this.#listeners, report));
+  }
+}
+
+/**
+ * Calls every listener with `event`; one that throws is reported as uncaught and the others are
+ * still called (LOOP-5, PRESS-4: every subscriber hears of every transition).
+ */
+function callEach<E>(listeners: Iterable<(event: E) => void>, event: E): void {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (error) {
+      reportUncaught(error);
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import {
   LeakTracker,
   type Lease,
   loopClosedError,
+  PressureNotifier,
   poolStatistics,
   validateLeakDetection,
   Writability,
@@ -181,5 +182,30 @@ describe('WritePins', () => {
     pins.unpin(second, give);
     expect(given).toEqual([[0, 2, 42]]);
     expect(pins.deferIfPinned(0, 2, 1)).toBe(false);
+  });
+});
+
+describe('listeners that throw', () => {
+  it('PRESS-4 LOOP-5 a pressure listener that throws is reported, and the others still hear of the change', () => {
+    const notifier = new PressureNotifier((task) => task());
+    const heard: boolean[] = [];
+    notifier.subscribe(() => {
+      throw new Error('listener bug');
+    });
+    notifier.subscribe((event) => heard.push(event.underPressure));
+    // reportUncaught throws from a microtask; catch that microtask instead of letting it fly.
+    const reported: (() => void)[] = [];
+    const original = globalThis.queueMicrotask;
+    globalThis.queueMicrotask = (callback) => {
+      reported.push(callback);
+    };
+    try {
+      notifier.notify(512, true);
+    } finally {
+      globalThis.queueMicrotask = original;
+    }
+    expect(heard).toEqual([true]);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toThrow('listener bug');
   });
 });
