@@ -131,6 +131,23 @@ export function channelTemplate(options: ChannelOptions, waterMarks: WaterMarks)
 }
 
 /**
+ * Makes one channel's sizer from its template (SIZER-1). A factory that throws gives an
+ * `ERR_IOLEASE_INVALID_SIZER` error with the thrown value as `cause` (SIZER-3), returned rather
+ * than thrown so that the backend can decide before it acquires anything: `connect()` rejects
+ * with it, and an accepted connection is reset.
+ *
+ * @param template - the channel options of the `listen()` or `connect()`
+ * @since 0.2.0
+ */
+export function createSizer(template: ChannelTemplate): RecvByteBufferSizer | IoleaseError {
+  try {
+    return template.sizer();
+  } catch (cause) {
+    return new IoleaseError(ErrorCode.INVALID_SIZER, 'The sizer factory (options.sizer) threw', { cause });
+  }
+}
+
+/**
  * `listen()` options, validated, with their defaults.
  *
  * @since 0.1.0

@@ -20,6 +20,7 @@ export {
   type ChannelTemplate,
   channelClosedError,
   channelTemplate,
+  createSizer,
   DeferQueue,
   LeakTracker,
   loopClosedError,

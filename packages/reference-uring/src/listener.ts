@@ -1,4 +1,12 @@
-import { type AcceptCallback, type Listener, reportUncaught, type SocketAddress } from '@iolease/interfaces';
+import {
+  type AcceptCallback,
+  DEFAULT_WATER_MARKS,
+  FixedRecvByteBufferSizer,
+  IoleaseError,
+  type Listener,
+  reportUncaught,
+  type SocketAddress,
+} from '@iolease/interfaces';
 import type { ChannelInit } from './channel.js';
 import { CQE_F_MORE } from './completion.js';
 import type { UringEventLoop } from './loop.js';
@@ -9,6 +17,8 @@ const RESOURCE_ERRORS = new Set([-24 /* EMFILE */, -23 /* ENFILE */, -105 /* ENO
 const RESOURCE_RETRY_MS = 100;
 /** Other accept errors are retried sooner, backing off while they persist, up to this. */
 const MAX_RETRY_MS = 1000;
+/** The settings of a channel accepted only to be reset (see #adopt). */
+const DEFAULT_INIT = { sizer: new FixedRecvByteBufferSizer(2048), autoRead: false };
 
 /** A listening socket with one multishot accept armed while open (LIFE-1, LIFE-11). */
 export class UringListener implements Listener {
@@ -16,7 +26,7 @@ export class UringListener implements Listener {
   readonly #loop: UringEventLoop;
   readonly #slot: number;
   readonly #onAccept: AcceptCallback;
-  readonly #channelInit: () => ChannelInit;
+  readonly #channelInit: () => ChannelInit | IoleaseError;
   #closed = false;
   #closeOps = 0;
   #acceptArmed = false;
@@ -33,7 +43,7 @@ export class UringListener implements Listener {
     slot: number,
     address: SocketAddress,
     onAccept: AcceptCallback,
-    channelInit: () => ChannelInit,
+    channelInit: () => ChannelInit | IoleaseError,
   ) {
     this.#loop = loop;
     this.#slot = slot;
@@ -88,7 +98,16 @@ export class UringListener implements Listener {
 
   /** A new connection: hand it to the application, or close it if the listener is closing. */
   #adopt(slot: number): void {
-    const channel = this.#loop.adoptChannel(slot, this.#channelInit());
+    const init = this.#channelInit();
+    if (init instanceof IoleaseError) {
+      // The sizer factory threw: nobody can read this connection. A channel with a stand-in
+      // sizer only exists to be reset, so that its socket and slot are released as usual.
+      const channel = this.#loop.adoptChannel(slot, { ...DEFAULT_INIT, waterMarks: DEFAULT_WATER_MARKS });
+      channel.reset();
+      reportUncaught(init);
+      return;
+    }
+    const channel = this.#loop.adoptChannel(slot, init);
     if (this.#closed) {
       channel.close();
       return;

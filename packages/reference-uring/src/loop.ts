@@ -4,6 +4,7 @@ import {
   type ChannelHandler,
   type ChannelTemplate,
   type ConnectOptions,
+  createSizer,
   DEFAULT_SIZE_CLASSES,
   DEFAULT_WATER_MARKS,
   DeferQueue,
@@ -172,9 +173,12 @@ export class UringEventLoop implements EventLoop {
     const { host, port, channel: init } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
     const { family, address: ip } = host;
+    // The sizer first: a factory that throws rejects the connect before anything is opened.
+    const channelInit = this.#newChannelInit(init);
+    if (channelInit instanceof IoleaseError) return Promise.reject(channelInit);
     const slot = this.native.connect(family, ip, port, init.noDelay);
     if (slot < 0) return Promise.reject(systemError(slot, 'connect', `${ip}:${port}`));
-    const channel = new UringChannel(this, slot, this.#nextChannelId++, this.#newChannelInit(init), true);
+    const channel = new UringChannel(this, slot, this.#nextChannelId++, channelInit, true);
     this.#sockets[slot] = channel;
     this.#openChannels++;
     this.#updateRef();
@@ -409,8 +413,11 @@ export class UringEventLoop implements EventLoop {
     if (this.#closed) throw loopClosedError();
   }
 
-  #newChannelInit(init: ChannelTemplate): ChannelInit {
-    return { sizer: init.sizer(), autoRead: init.autoRead, waterMarks: init.waterMarks };
+  /** A new channel's settings, or the error of a sizer factory that threw (SIZER-3). */
+  #newChannelInit(init: ChannelTemplate): ChannelInit | IoleaseError {
+    const sizer = createSizer(init);
+    if (sizer instanceof IoleaseError) return sizer;
+    return { sizer, autoRead: init.autoRead, waterMarks: init.waterMarks };
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type ChannelHandler,
   type ChannelTemplate,
   type ConnectOptions,
+  createSizer,
   DEFAULT_SIZE_CLASSES,
   DEFAULT_WATER_MARKS,
   DeferQueue,
@@ -18,6 +19,7 @@ import {
   type ListenOptions,
   type LoopStatistics,
   loopClosedError,
+  type RecvByteBufferSizer,
   reportUncaught,
   type Unsubscribe,
   validateBoolean,
@@ -119,7 +121,10 @@ export class NetEventLoop implements EventLoop {
     this.#assertOpen();
     const { host, port, channel: template } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
-    const channel = this.#newChannel(template);
+    // The sizer first: a factory that throws rejects the connect before anything is opened.
+    const sizer = createSizer(template);
+    if (sizer instanceof IoleaseError) return Promise.reject(sizer);
+    const channel = this.#newChannel(template, sizer);
     const socket = net.connect({
       host: host.address,
       port,
@@ -228,7 +233,14 @@ export class NetEventLoop implements EventLoop {
       accepted.destroy();
       return;
     }
-    const channel = this.#newChannel(template);
+    const sizer = createSizer(template);
+    if (sizer instanceof IoleaseError) {
+      // Nobody can read this connection: reset it, and report the factory's error.
+      accepted.resetAndDestroy();
+      reportUncaught(sizer);
+      return;
+    }
+    const channel = this.#newChannel(template, sizer);
     const socket = new net.Socket({
       handle: takeAcceptedHandle(accepted),
       allowHalfOpen: true,
@@ -249,9 +261,9 @@ export class NetEventLoop implements EventLoop {
     }
   }
 
-  #newChannel(template: ChannelTemplate): NetChannel {
+  #newChannel(template: ChannelTemplate, sizer: RecvByteBufferSizer): NetChannel {
     const channel = new NetChannel(this, this.#nextChannelId++, {
-      sizer: template.sizer(),
+      sizer,
       autoRead: template.autoRead,
       waterMarks: template.waterMarks,
     });

@@ -109,5 +109,38 @@ export function processSuite(kit: Kit): void {
       // 4 accepts, at least one read, one end, one completion and one close of each of the 16.
       expect(uncaught).toBeGreaterThanOrEqual(4 + 16 * 4);
     });
+
+    it('SIZER-3 LOOP-5 a sizer factory that throws for an accepted connection: it is reset, the error reported, and the next one served', async () => {
+      const result = await runNode(
+        `import net from 'node:net';
+         ${prelude}
+         const codes = [];
+         process.on('uncaughtException', (e) => codes.push(e.code));
+         let made = 0;
+         const l = await loop.listen({ port: 0, sizer: () => {
+           if (++made === 1) throw new Error('factory bug');
+           return { nextReadSize: () => 2048, record() {} };
+         } }, () => ({ onRead(c, lease) { c.write(lease.bytes, () => lease.release()); }, onEnd(c) { c.shutdown(); } }));
+         const talk = (text) => new Promise((resolve) => {
+           const s = net.connect(l.address.port, '127.0.0.1');
+           let got = '';
+           s.on('data', (d) => { got += d; });
+           s.on('error', () => {});
+           s.on('close', () => resolve(got));
+           s.end(text);
+         });
+         const first = await talk('first');
+         const second = await talk('second');
+         console.log(JSON.stringify({ first, second, codes, open: loop.stats().channelsOpen }));
+         await loop.close();`,
+      );
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({
+        first: '',
+        second: 'second',
+        codes: ['ERR_IOLEASE_INVALID_SIZER'],
+        open: 0,
+      });
+    });
   });
 }

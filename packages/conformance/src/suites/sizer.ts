@@ -104,5 +104,26 @@ export function sizerSuite(kit: Kit): void {
         await watchdog(closed.promise, 10_000, 'SIZER-3');
       });
     });
+
+    it('SIZER-3 ERR-2 a sizer factory that throws: connect() rejects with ERR_IOLEASE_INVALID_SIZER, the cause attached, and opens nothing', async () => {
+      await withLoop(undefined, async (loop) => {
+        const listener = await loop.listen({ port: 0 }, () => ({}));
+        const bug = new Error('factory bug');
+        const before = loop.stats().channelsOpen;
+        let error: unknown;
+        try {
+          await loop.connect({
+            port: listener.address.port,
+            sizer: () => {
+              throw bug;
+            },
+          });
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toMatchObject({ code: 'ERR_IOLEASE_INVALID_SIZER', cause: bug });
+        expect(loop.stats().channelsOpen).toBe(before);
+      });
+    });
   });
 }
