@@ -8,9 +8,23 @@
  *
  * @since 0.2.0
  */
+export interface WritePinsOptions {
+  /** Returns a buffer to the pool, as `LeaseOwner.give` does once nothing pins it. */
+  readonly give: (classIndex: number, bufferId: number, length: number) => void;
+  /** Called on the first release that had to wait for a write, e.g. to warn in poison mode (LEASE-10). */
+  readonly onFirstDeferredRelease?: (() => void) | undefined;
+}
+
+/**
+ * See the description above {@link WritePinsOptions}: the pins of one pool.
+ *
+ * @since 0.2.0
+ */
 export class WritePins {
   readonly #memories: readonly ArrayBufferLike[];
   readonly #sizes: readonly number[];
+  readonly #give: WritePinsOptions['give'];
+  #onFirstDeferredRelease: (() => void) | undefined;
   /** Per class, per buffer: the pending writes that send from it. */
   readonly #pins: Int32Array[];
   /** Per class, per buffer: 1 + the length of a release that waits for the pins, or 0. */
@@ -20,10 +34,18 @@ export class WritePins {
    * @param memories - the pool's memory, one ArrayBuffer per size class
    * @param sizes - each class's buffer size
    * @param counts - each class's buffer count
+   * @param options - where buffers go back, and who hears of the first deferred release
    */
-  constructor(memories: readonly ArrayBufferLike[], sizes: readonly number[], counts: readonly number[]) {
+  constructor(
+    memories: readonly ArrayBufferLike[],
+    sizes: readonly number[],
+    counts: readonly number[],
+    options: WritePinsOptions,
+  ) {
     this.#memories = memories;
     this.#sizes = sizes;
+    this.#give = options.give;
+    this.#onFirstDeferredRelease = options.onFirstDeferredRelease;
     this.#pins = counts.map((n) => new Int32Array(n));
     this.#waiting = counts.map((n) => new Int32Array(n));
   }
@@ -44,12 +66,11 @@ export class WritePins {
 
   /**
    * A write completed: unpins its buffers. A buffer whose lease was released meanwhile and that no
-   * other pending write sends goes back now, through `give`.
+   * other pending write sends goes back now, through the pool's `give`.
    *
    * @param pins - what {@link WritePins.pin} returned for the write
-   * @param give - returns a buffer to the pool, as `LeaseOwner.give` would have
    */
-  unpin(pins: readonly number[], give: (classIndex: number, bufferId: number, length: number) => void): void {
+  unpin(pins: readonly number[]): void {
     for (const pin of pins) {
       const cls = pin >>> 16;
       const bid = pin & 0xffff;
@@ -60,7 +81,7 @@ export class WritePins {
       const length = waiting[bid] as number;
       if (left === 0 && length > 0) {
         waiting[bid] = 0;
-        give(cls, bid, length - 1);
+        this.#give(cls, bid, length - 1);
       }
     }
   }
@@ -72,6 +93,9 @@ export class WritePins {
   deferIfPinned(classIndex: number, bufferId: number, length: number): boolean {
     if (((this.#pins[classIndex] as Int32Array)[bufferId] as number) === 0) return false;
     (this.#waiting[classIndex] as Int32Array)[bufferId] = length + 1;
+    const report = this.#onFirstDeferredRelease;
+    this.#onFirstDeferredRelease = undefined;
+    report?.();
     return true;
   }
 
@@ -90,3 +114,20 @@ export class WritePins {
     return out;
   }
 }
+
+/**
+ * The warning a backend in poison mode gives, once, when a lease was released while a write still
+ * sent it (LEASE-10), in the shape Node's `emitWarning(message, { code })` takes.
+ *
+ * @since 0.2.0
+ */
+export const RELEASE_UNDER_WRITE_WARNING: {
+  /** What went wrong and what to do instead. */
+  readonly message: string;
+  /** The warning's stable code. */
+  readonly code: 'IOLEASE_RELEASE_UNDER_WRITE';
+} = Object.freeze({
+  message:
+    'A lease was released while a pending write still sends its bytes; its buffer returns to the pool when the write completes. Release leases in the write completion instead.',
+  code: 'IOLEASE_RELEASE_UNDER_WRITE',
+});

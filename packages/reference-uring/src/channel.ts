@@ -155,7 +155,7 @@ export class UringChannel implements Channel, PoolWaiter {
     // A copy of the caller's list: the chunks are read again for every later send (a partial
     // send, more chunks than one sendmsg takes), and the caller may change its array meanwhile.
     const chunks = data instanceof Uint8Array ? data : Array.from(data);
-    const pins = this.#loop.pool.pinWrite(chunks);
+    const pins = this.#loop.pool.pins.pin(chunks);
     const write: PendingWrite = { data: chunks, length, onComplete, written: 0, error: undefined, pins };
     if (this.#state === 'closed') write.error = channelClosedError();
     else if (this.#outputEnded) write.error = writeAfterEndError();
@@ -541,7 +541,7 @@ export class UringChannel implements Channel, PoolWaiter {
   #completeHead(error: IoleaseError | undefined): void {
     const w = this.#writes.shift() as PendingWrite;
     // The kernel is done with the write's memory (WRITE-7): buffers released meanwhile go back.
-    if (w.pins !== undefined) this.#loop.pool.unpinWrite(w.pins);
+    if (w.pins !== undefined) this.#loop.pool.pins.unpin(w.pins);
     if (w.error === undefined) this.#writability.remove(w.length);
     this.#loop.countWrite(error === undefined ? w.length : 0);
     if (w.onComplete !== undefined) {

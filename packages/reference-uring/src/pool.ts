@@ -5,6 +5,7 @@ import {
   type PoolStatistics,
   PressureNotifier,
   poolStatistics,
+  RELEASE_UNDER_WRITE_WARNING,
   reportUncaught,
   type SizeClassConfig,
   sizeClassIndexFor,
@@ -62,8 +63,13 @@ export class UringBufferPool implements BufferPool {
   readonly #poison: boolean;
   readonly #pressure: PressureNotifier;
   readonly #requestPump: () => void;
-  readonly #pins: WritePins;
-  #releasesUnderWrite = 0;
+  /**
+   * The buffers pending writes send from (LEASE-10): channels pin a write's chunks in `write()`
+   * and unpin them before its completion runs.
+   *
+   * @internal
+   */
+  readonly pins: WritePins;
   #pressured = 0;
   #closed = false;
 
@@ -92,10 +98,14 @@ export class UringBufferPool implements BufferPool {
     this.#poison = options.poison;
     this.#pressure = new PressureNotifier(options.defer);
     this.#requestPump = options.requestPump;
-    this.#pins = new WritePins(
+    this.pins = new WritePins(
       memory,
       this.#sizes,
       sizeClasses.map((c) => c.count),
+      {
+        give: (index, bid, length) => this.give(index, bid, length),
+        onFirstDeferredRelease: this.#poison ? warnReleaseUnderWrite : undefined,
+      },
     );
   }
 
@@ -136,36 +146,10 @@ export class UringBufferPool implements BufferPool {
     return new Uint8Array(c.memory, bid * c.size, length);
   }
 
-  /**
-   * Pins the pool buffers a write sends from until its completion (LEASE-2, WRITE-7).
-   *
-   * @internal
-   */
-  pinWrite(data: Uint8Array | readonly Uint8Array[]): number[] | undefined {
-    return this.#pins.pin(data);
-  }
-
-  /**
-   * A write completed: its buffers may go back, those already released first among them.
-   *
-   * @internal
-   */
-  unpinWrite(pins: readonly number[]): void {
-    this.#pins.unpin(pins, (index, bid, length) => this.give(index, bid, length));
-  }
-
   /** A lease came back (LEASE-3): queue its buffer for the kernel and wake a waiter (PRESS-3). */
   give(index: number, bid: number, length: number): void {
-    if (this.#pins.deferIfPinned(index, bid, length)) {
-      // Released while a write still sends it: the buffer returns when that write completes.
-      if (this.#poison && this.#releasesUnderWrite++ === 0) {
-        process.emitWarning(
-          'A lease was released while a pending write still sends its bytes; its buffer returns to the pool when the write completes. Release leases in the write completion instead.',
-          { code: 'IOLEASE_RELEASE_UNDER_WRITE' },
-        );
-      }
-      return;
-    }
+    // Released while a write still sends it: the buffer returns when that write completes.
+    if (this.pins.deferIfPinned(index, bid, length)) return;
     const c = this.#classes[index] as ClassState;
     c.leased--;
     c.bytesLeased -= length;
@@ -295,4 +279,8 @@ export class UringBufferPool implements BufferPool {
     if (on) c.pressureEvents++;
     this.#pressure.notify(this.#sizes[index] as number, on);
   }
+}
+
+function warnReleaseUnderWrite(): void {
+  process.emitWarning(RELEASE_UNDER_WRITE_WARNING.message, { code: RELEASE_UNDER_WRITE_WARNING.code });
 }

@@ -190,7 +190,7 @@ export class NetChannel implements Channel, PoolReader {
     }
     write.counted = true;
     this.#writability.add(length);
-    write.pins = this.#loop.pool.pinWrite(data);
+    write.pins = this.#loop.pool.pins.pin(data);
     this.#send(write, data);
     return this.#writability.writable;
   }
@@ -508,7 +508,7 @@ export class NetChannel implements Channel, PoolReader {
   #completeHead(): void {
     const w = this.#writes.shift() as PendingWrite;
     // node:net is done with the write's memory (WRITE-7): buffers released meanwhile go back.
-    if (w.pins !== undefined) this.#loop.pool.unpinWrite(w.pins);
+    if (w.pins !== undefined) this.#loop.pool.pins.unpin(w.pins);
     const sent = w.error === undefined;
     if (w.counted) this.#writability.remove(w.length);
     this.#loop.countWrite(sent ? w.length : 0);

@@ -6,6 +6,7 @@ import {
   type PoolStatistics,
   PressureNotifier,
   poolStatistics,
+  RELEASE_UNDER_WRITE_WARNING,
   type SizeClassConfig,
   sizeClassIndexFor,
   type Unsubscribe,
@@ -57,8 +58,13 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   readonly #sizes: readonly number[];
   readonly #poison: boolean;
   readonly #pressure: PressureNotifier;
-  readonly #pins: WritePins;
-  #releasesUnderWrite = 0;
+  /**
+   * The buffers pending writes send from (LEASE-10): channels pin a write's chunks in `write()`
+   * and unpin them before its completion runs.
+   *
+   * @internal
+   */
+  readonly pins: WritePins;
   #pressured = 0;
   #closed = false;
 
@@ -88,10 +94,14 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     });
     this.#poison = options.poison;
     this.#pressure = new PressureNotifier(options.defer);
-    this.#pins = new WritePins(
+    this.pins = new WritePins(
       this.#classes.map((c) => c.memory),
       this.#sizes,
       sizeClasses.map((c) => c.count),
+      {
+        give: (index, bufferId, length) => this.give(index, bufferId, length),
+        onFirstDeferredRelease: this.#poison ? warnReleaseUnderWrite : undefined,
+      },
     );
   }
 
@@ -202,36 +212,10 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     return { bufferId, view };
   }
 
-  /**
-   * Pins the pool buffers a write sends from until its completion (LEASE-2, WRITE-7).
-   *
-   * @internal
-   */
-  pinWrite(data: Uint8Array | readonly Uint8Array[]): number[] | undefined {
-    return this.#pins.pin(data);
-  }
-
-  /**
-   * A write completed: its buffers may go back, those already released first among them.
-   *
-   * @internal
-   */
-  unpinWrite(pins: readonly number[]): void {
-    this.#pins.unpin(pins, (index, bufferId, length) => this.give(index, bufferId, length));
-  }
-
   /** A lease came back (LEASE-3): free its buffer and restart the class's waiters (PRESS-3). */
   give(index: number, bufferId: number, length: number): void {
-    if (this.#pins.deferIfPinned(index, bufferId, length)) {
-      // Released while a write still sends it: the buffer returns when that write completes.
-      if (this.#poison && this.#releasesUnderWrite++ === 0) {
-        process.emitWarning(
-          'A lease was released while a pending write still sends its bytes; its buffer returns to the pool when the write completes. Release leases in the write completion instead.',
-          { code: 'IOLEASE_RELEASE_UNDER_WRITE' },
-        );
-      }
-      return;
-    }
+    // Released while a write still sends it: the buffer returns when that write completes.
+    if (this.pins.deferIfPinned(index, bufferId, length)) return;
     const c = this.#classes[index] as ClassState;
     c.bytesLeased -= length;
     if (this.#poison) new Uint8Array(c.memory, bufferId * c.size, c.size).fill(POISON_BYTE);
@@ -293,4 +277,8 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     const waiters = c.waiters.splice(0);
     for (const reader of waiters) reader.resumeAfterPressure();
   }
+}
+
+function warnReleaseUnderWrite(): void {
+  process.emitWarning(RELEASE_UNDER_WRITE_WARNING.message, { code: RELEASE_UNDER_WRITE_WARNING.code });
 }
