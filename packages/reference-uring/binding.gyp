@@ -9,6 +9,7 @@
             "src/native/engine.cc",
             "src/native/ring.cc",
             "src/native/buffer_ring.cc",
+            "src/native/pool_memory.cc",
             "src/native/socket_table.cc",
             "src/native/faults.cc"
           ],

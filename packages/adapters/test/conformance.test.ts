@@ -10,5 +10,4 @@ runConformance({
     import: `import { NetEventLoop } from ${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))};`,
     create: 'new NetEventLoop()',
   },
-  poolMemory: (loop, classIndex) => (loop as NetEventLoop).pool.memoryOf(classIndex),
 });

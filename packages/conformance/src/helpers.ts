@@ -1,7 +1,15 @@
 // Helpers for the conformance suites: real node:net peers, checksums and small promise tools.
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { Channel, ChannelHandler, ConnectOptions, EventLoop, Lease, Listener } from '@iolease/interfaces';
+import {
+  type Channel,
+  type ChannelHandler,
+  type ConnectOptions,
+  type EventLoop,
+  type Lease,
+  type Listener,
+  POISON_BYTE,
+} from '@iolease/interfaces';
 
 /** A promise with its resolve and reject functions. */
 export interface Deferred<T> {
@@ -182,4 +190,20 @@ export async function connectToNetPeer(
   const peer = await accepted;
   server.close();
   return { channel, peer, server };
+}
+
+/**
+ * How many bytes of `lease.bytes.buffer` outside `lease.bytes` hold anything but zero or the
+ * poison byte: data a careless `Buffer.from(lease.bytes.buffer)` would expose (LEASE-11).
+ */
+export function strayBytes(lease: Lease): number {
+  const { buffer, byteOffset, byteLength } = lease.bytes;
+  const all = new Uint8Array(buffer);
+  let stray = 0;
+  for (let i = 0; i < all.length; i++) {
+    if (i >= byteOffset && i < byteOffset + byteLength) continue;
+    const b = all[i] as number;
+    if (b !== 0 && b !== POISON_BYTE) stray++;
+  }
+  return stray;
 }

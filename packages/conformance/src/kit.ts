@@ -41,11 +41,6 @@ export interface BackendUnderTest<L extends EventLoop = EventLoop> {
    * ```
    */
   readonly inChildProcess?: { readonly import: string; readonly create: string };
-  /**
-   * The memory behind size class `classIndex`, when the backend can show it: the kit then checks
-   * that leases are views of it, not copies (LEASE-1).
-   */
-  poolMemory?(loop: L, classIndex: number): ArrayBufferLike | undefined;
 }
 
 /** What each suite gets: the backend, and a helper running a test body on a fresh loop. */

@@ -21,8 +21,8 @@ export interface WritePinsOptions {
  * @since 0.2.0
  */
 export class WritePins {
-  readonly #memories: readonly ArrayBufferLike[];
-  readonly #sizes: readonly number[];
+  /** Each pool buffer's own memory (LEASE-1), as `(classIndex << 16) | bufferId`. */
+  readonly #buffers = new WeakMap<ArrayBufferLike, number>();
   readonly #give: WritePinsOptions['give'];
   #onFirstDeferredRelease: (() => void) | undefined;
   /** Per class, per buffer: the pending writes that send from it. */
@@ -31,23 +31,26 @@ export class WritePins {
   readonly #waiting: Int32Array[];
 
   /**
-   * @param memories - the pool's memory, one ArrayBuffer per size class
-   * @param sizes - each class's buffer size
    * @param counts - each class's buffer count
    * @param options - where buffers go back, and who hears of the first deferred release
    */
-  constructor(
-    memories: readonly ArrayBufferLike[],
-    sizes: readonly number[],
-    counts: readonly number[],
-    options: WritePinsOptions,
-  ) {
-    this.#memories = memories;
-    this.#sizes = sizes;
+  constructor(counts: readonly number[], options: WritePinsOptions) {
     this.#give = options.give;
     this.#onFirstDeferredRelease = options.onFirstDeferredRelease;
     this.#pins = counts.map((n) => new Int32Array(n));
     this.#waiting = counts.map((n) => new Int32Array(n));
+  }
+
+  /**
+   * Makes a pool buffer known: `memory` is that buffer's own ArrayBuffer, which every lease of it
+   * views (LEASE-1). A backend tracks each buffer once, when it creates its memory.
+   *
+   * @param memory - the buffer's memory, holding nothing else
+   * @param classIndex - its size class
+   * @param bufferId - its index within the class
+   */
+  track(memory: ArrayBufferLike, classIndex: number, bufferId: number): void {
+    this.#buffers.set(memory, (classIndex << 16) | bufferId);
   }
 
   /**
@@ -100,17 +103,13 @@ export class WritePins {
   }
 
   #pinChunk(chunk: Uint8Array, pins: number[] | undefined): number[] | undefined {
-    const cls = this.#memories.indexOf(chunk.buffer);
-    if (cls < 0 || chunk.byteLength === 0) return pins;
-    const size = this.#sizes[cls] as number;
-    const first = Math.floor(chunk.byteOffset / size);
-    const last = Math.floor((chunk.byteOffset + chunk.byteLength - 1) / size);
-    const counts = this.#pins[cls] as Int32Array;
+    const pin = this.#buffers.get(chunk.buffer);
+    if (pin === undefined || chunk.byteLength === 0) return pins;
+    const counts = this.#pins[pin >>> 16] as Int32Array;
+    const bid = pin & 0xffff;
+    counts[bid] = (counts[bid] as number) + 1;
     const out = pins ?? [];
-    for (let bid = first; bid <= last; bid++) {
-      counts[bid] = (counts[bid] as number) + 1;
-      out.push((cls << 16) | bid);
-    }
+    out.push(pin);
     return out;
   }
 }

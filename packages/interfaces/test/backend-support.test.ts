@@ -167,17 +167,22 @@ describe('LeakTracker', () => {
 
 describe('WritePins', () => {
   it('LEASE-10 a release waits for every write that sends the buffer, then happens once', () => {
-    const memory = new ArrayBuffer(4 * 100);
+    const buffers = [0, 1, 2, 3].map(() => new ArrayBuffer(100));
     const given: [number, number, number][] = [];
     let reports = 0;
-    const pins = new WritePins([memory], [100], [4], {
+    const pins = new WritePins([4], {
       give: (c, b, n) => given.push([c, b, n]),
       onFirstDeferredRelease: () => reports++,
     });
-    // A chunk spanning buffers 1 and 2, and a second write of buffer 2.
-    const first = pins.pin([new Uint8Array(memory, 150, 100)]) as number[];
-    const second = pins.pin(new Uint8Array(memory, 200, 10)) as number[];
+    for (const [bid, memory] of buffers.entries()) pins.track(memory, 0, bid);
+    // One write sending buffers 1 and 2, and a second write of buffer 2.
+    const first = pins.pin([
+      new Uint8Array(buffers[1] as ArrayBuffer, 50),
+      new Uint8Array(buffers[2] as ArrayBuffer, 0, 50),
+    ]) as number[];
+    const second = pins.pin(new Uint8Array(buffers[2] as ArrayBuffer, 0, 10)) as number[];
     expect(pins.pin(new Uint8Array(10))).toBeUndefined(); // not pool memory
+    expect(pins.pin(new Uint8Array(buffers[3] as ArrayBuffer, 0, 0))).toBeUndefined(); // sends nothing
     expect(pins.deferIfPinned(0, 2, 42)).toBe(true);
     expect(pins.deferIfPinned(0, 3, 7)).toBe(false); // buffer 3 is sent by no write
     expect(reports).toBe(1);

@@ -130,10 +130,11 @@ export class UringEventLoop implements EventLoop {
       throw unavailable(cause);
     }
     this.features = this.native.features();
-    this.pool = new UringBufferPool(sizeClasses, this.native.pools, this.native.returns, {
+    this.pool = new UringBufferPool(sizeClasses, this.native.returns, {
       poison,
       defer: (task) => this.defer(task),
       requestPump: () => this.requestPump(),
+      bufferMemory: (index, bid) => this.native.bufferMemory(index, bid),
     });
     this.#waterMarks = waterMarks;
   }

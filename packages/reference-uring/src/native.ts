@@ -19,7 +19,6 @@ export interface NativeLoop {
   readonly batch: Int32Array;
   readonly returns: Int32Array;
   readonly counters: Float64Array;
-  readonly pools: ArrayBuffer[];
   listen(
     family: 4 | 6,
     ip: string,
@@ -47,6 +46,8 @@ export interface NativeLoop {
   features(): NativeFeatures;
   /** How often each injected fault fired (all zero outside the fault-injection build). */
   faultsFired(): Record<string, number>;
+  /** The memory of buffer `bid` of class `index` as its own ArrayBuffer; throws RangeError for no such buffer. */
+  bufferMemory(index: number, bid: number): ArrayBuffer;
   destroy(): void;
 }
 

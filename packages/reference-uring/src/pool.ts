@@ -27,7 +27,11 @@ export interface PoolWaiter {
 interface ClassState {
   readonly size: number;
   readonly count: number;
-  readonly memory: ArrayBuffer;
+  /**
+   * Each buffer's own ArrayBuffer, made on its first delivery and kept: a lease's `bytes.buffer`
+   * is its buffer and nothing else (LEASE-1), and reads create no memory objects.
+   */
+  readonly buffers: (ArrayBuffer | undefined)[];
   /** Buffers delivered and not given back (leases, and data held for paused channels). */
   leased: number;
   bytesLeased: number;
@@ -63,6 +67,7 @@ export class UringBufferPool implements BufferPool {
   readonly #poison: boolean;
   readonly #pressure: PressureNotifier;
   readonly #requestPump: () => void;
+  readonly #bufferMemory: (index: number, bid: number) => ArrayBuffer;
   /**
    * The buffers pending writes send from (LEASE-10): channels pin a write's chunks in `write()`
    * and unpin them before its completion runs.
@@ -75,16 +80,21 @@ export class UringBufferPool implements BufferPool {
 
   constructor(
     sizeClasses: readonly SizeClassConfig[],
-    memory: readonly ArrayBuffer[],
     returns: Int32Array,
-    options: { poison: boolean; defer: (task: () => void) => void; requestPump: () => void },
+    options: {
+      poison: boolean;
+      defer: (task: () => void) => void;
+      requestPump: () => void;
+      /** The memory of one buffer, as its own ArrayBuffer (the native bufferMemory). */
+      bufferMemory: (index: number, bid: number) => ArrayBuffer;
+    },
   ) {
     this.sizeClasses = sizeClasses;
     this.#sizes = sizeClasses.map((c) => c.size);
-    this.#classes = sizeClasses.map((c, i) => ({
+    this.#classes = sizeClasses.map((c) => ({
       size: c.size,
       count: c.count,
-      memory: memory[i] as ArrayBuffer,
+      buffers: new Array<ArrayBuffer | undefined>(c.count).fill(undefined),
       leased: 0,
       bytesLeased: 0,
       ringFree: c.count,
@@ -98,9 +108,8 @@ export class UringBufferPool implements BufferPool {
     this.#poison = options.poison;
     this.#pressure = new PressureNotifier(options.defer);
     this.#requestPump = options.requestPump;
+    this.#bufferMemory = options.bufferMemory;
     this.pins = new WritePins(
-      memory,
-      this.#sizes,
       sizeClasses.map((c) => c.count),
       {
         give: (index, bid, length) => this.give(index, bid, length),
@@ -143,7 +152,17 @@ export class UringBufferPool implements BufferPool {
     c.bytesLeased += length;
     // Exhausted: a receive now finds the ring empty (PRESS-4), whoever is waiting or not.
     if (c.ringFree <= 0 && !c.underPressure) this.#setPressure(index, c, true);
-    return new Uint8Array(c.memory, bid * c.size, length);
+    return new Uint8Array(this.#memoryOf(index, c, bid), 0, length);
+  }
+
+  #memoryOf(index: number, c: ClassState, bid: number): ArrayBuffer {
+    let memory = c.buffers[bid];
+    if (memory === undefined) {
+      memory = this.#bufferMemory(index, bid);
+      c.buffers[bid] = memory;
+      this.pins.track(memory, index, bid);
+    }
+    return memory;
   }
 
   /** A lease came back (LEASE-3): queue its buffer for the kernel and wake a waiter (PRESS-3). */
@@ -154,7 +173,8 @@ export class UringBufferPool implements BufferPool {
     c.leased--;
     c.bytesLeased -= length;
     if (this.#closed) return;
-    if (this.#poison) new Uint8Array(c.memory, bid * c.size, c.size).fill(POISON_BYTE);
+    // Given back, so delivered before: its memory exists.
+    if (this.#poison) new Uint8Array(c.buffers[bid] as ArrayBuffer).fill(POISON_BYTE);
     const q = this.#returns;
     const n = (q[0] as number) + 1;
     q[n] = (index << 16) | bid;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { runConformance } from '@iolease/conformance';
-import { createEventLoop, type UringEventLoop } from '../src/index.ts';
+import { createEventLoop } from '../src/index.ts';
 
 runConformance({
   name: 'io_uring',
@@ -10,5 +10,4 @@ runConformance({
     import: `import { createEventLoop } from ${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))};`,
     create: 'createEventLoop()',
   },
-  poolMemory: (loop, classIndex) => (loop as UringEventLoop).native.pools[classIndex],
 });

@@ -24,7 +24,10 @@ export interface PoolReader {
 interface ClassState {
   readonly size: number;
   readonly count: number;
-  readonly memory: ArrayBuffer;
+  /** Each buffer's own memory: a lease's `bytes.buffer` is its buffer and nothing else (LEASE-1). */
+  readonly buffers: readonly ArrayBuffer[];
+  /** Per buffer: how far from its start it may hold bytes of an earlier lease. */
+  readonly extents: Int32Array;
   /** Where node:net reads into for this class (see NetBufferPool). */
   readonly landing: Uint8Array;
   /** Free buffer ids, a stack: the most recently released buffer is the warmest in cache. */
@@ -81,7 +84,8 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
       return {
         size: c.size,
         count: c.count,
-        memory: new ArrayBuffer(c.size * c.count),
+        buffers: Array.from({ length: c.count }, () => new ArrayBuffer(c.size)),
+        extents: new Int32Array(c.count),
         landing: new Uint8Array(landing, 0, c.size),
         free,
         freeCount: c.count,
@@ -95,14 +99,17 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     this.#poison = options.poison;
     this.#pressure = new PressureNotifier(options.defer);
     this.pins = new WritePins(
-      this.#classes.map((c) => c.memory),
-      this.#sizes,
       sizeClasses.map((c) => c.count),
       {
         give: (index, bufferId, length) => this.give(index, bufferId, length),
         onFirstDeferredRelease: this.#poison ? warnReleaseUnderWrite : undefined,
       },
     );
+    this.#classes.forEach((c, index) => {
+      c.buffers.forEach((memory, bufferId) => {
+        this.pins.track(memory, index, bufferId);
+      });
+    });
   }
 
   get underPressure(): boolean {
@@ -127,9 +134,12 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     return this.#sizes[index] as number;
   }
 
-  /** The memory of class `index`: every lease of the class is a view of it (LEASE-1). */
-  memoryOf(index: number): ArrayBuffer {
-    return (this.#classes[index] as ClassState).memory;
+  /**
+   * The memory of buffer `bufferId` of class `index`: every lease of that buffer views it, and
+   * it holds nothing else (LEASE-1). Allocated with the pool (POOL-6).
+   */
+  memoryOf(index: number, bufferId: number): ArrayBuffer {
+    return (this.#classes[index] as ClassState).buffers[bufferId] as ArrayBuffer;
   }
 
   /**
@@ -205,7 +215,13 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   take(index: number, length: number): { bufferId: number; view: Uint8Array } {
     const c = this.#classes[index] as ClassState;
     const bufferId = c.free[--c.freeCount] as number;
-    const view = new Uint8Array(c.memory, bufferId * c.size, length);
+    const memory = c.buffers[bufferId] as ArrayBuffer;
+    // An earlier, longer lease's bytes past this one's are wiped: `bytes.buffer` holds nothing
+    // outside the lease (LEASE-11). Free while reads keep their length.
+    const extent = c.extents[bufferId] as number;
+    if (extent > length) new Uint8Array(memory, length, extent - length).fill(0);
+    c.extents[bufferId] = length;
+    const view = new Uint8Array(memory, 0, length);
     view.set(length === c.size ? c.landing : c.landing.subarray(0, length));
     c.bytesLeased += length;
     if (c.freeCount === 0) this.#enterPressure(index, c);
@@ -218,7 +234,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     if (this.pins.deferIfPinned(index, bufferId, length)) return;
     const c = this.#classes[index] as ClassState;
     c.bytesLeased -= length;
-    if (this.#poison) new Uint8Array(c.memory, bufferId * c.size, c.size).fill(POISON_BYTE);
+    if (this.#poison) new Uint8Array(c.buffers[bufferId] as ArrayBuffer).fill(POISON_BYTE);
     c.free[c.freeCount++] = bufferId;
     if (c.underPressure && !this.#closed) this.#leavePressure(index, c);
   }

@@ -1,6 +1,6 @@
 import type { Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { deferred, netConnect, poolState, until, watchdog } from '../helpers.js';
+import { deferred, netConnect, poolState, readAll, strayBytes, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -22,10 +22,9 @@ export function leaseSuite(kit: Kit): void {
         expect(lease.capacity).toBe(512);
         expect(lease.sizeClass).toBe(512);
         expect(lease.released).toBe(false);
-        // A view, not a copy: the bytes live in the size class's one pool ArrayBuffer.
-        const memory = kit.backend.poolMemory?.(loop, 0);
-        if (memory !== undefined) expect(lease.bytes.buffer).toBe(memory);
-        expect(lease.bytes.buffer.byteLength).toBe(512 * 8);
+        // LEASE-11: the ArrayBuffer behind the bytes is this lease's buffer and nothing more.
+        expect(lease.bytes.buffer.byteLength).toBeLessThanOrEqual(512);
+        expect(strayBytes(lease)).toBe(0);
         let stats = loop.pool.stats();
         expect(stats.leasesOut).toBe(1);
         expect(stats.bytesLeased).toBe(11);
@@ -36,6 +35,65 @@ export function leaseSuite(kit: Kit): void {
         expect(stats.leasesOut).toBe(0);
         expect(stats.classes[0]).toMatchObject({ leased: 0, available: 8 });
         socket.destroy();
+      });
+    });
+
+    it("LEASE-11 a lease's ArrayBuffer shows no bytes of the connection that used the buffer before", async () => {
+      // One buffer: the second connection's short read lands where the first one's long read was.
+      await withLoop({ sizeClasses: [{ size: 4096, count: 1 }] }, async (loop) => {
+        const seen: { connection: number; stray: number; foreign: number; length: number }[] = [];
+        let connections = 0;
+        const listener = await loop.listen({ port: 0 }, () => {
+          const connection = connections++;
+          return {
+            onRead(_channel, lease) {
+              // What `Buffer.from(lease.bytes.buffer)` would show: the first connection's bytes
+              // are 0x41, the second's 0x62.
+              const whole = new Uint8Array(lease.bytes.buffer);
+              const foreign = whole.reduce((n, b) => n + (b === (connection === 0 ? 0x62 : 0x41) ? 1 : 0), 0);
+              seen.push({ connection, stray: strayBytes(lease), foreign, length: lease.length });
+              lease.release();
+            },
+          };
+        });
+        const first = await netConnect(listener.address.port);
+        first.write(Buffer.alloc(4000, 0x41));
+        const received = (n: number) => seen.filter((r) => r.connection === n).reduce((t, r) => t + r.length, 0);
+        await until(
+          () => received(0) === 4000,
+          10_000,
+          'LEASE-11',
+          () => ({ seen, pool: poolState(loop) }),
+        );
+        const second = await netConnect(listener.address.port);
+        second.write(Buffer.alloc(10, 0x62));
+        await until(
+          () => received(1) === 10,
+          10_000,
+          'LEASE-11',
+          () => ({ seen, pool: poolState(loop) }),
+        );
+        expect(seen.filter((r) => r.stray > 0 || r.foreign > 0)).toEqual([]);
+        first.destroy();
+        second.destroy();
+      });
+    });
+
+    it("LEASE-11 an application may write into its lease's bytes, and send them from there", async () => {
+      await withLoop(small, async (loop) => {
+        const listener = await loop.listen({ port: 0 }, () => ({
+          onRead(channel, lease) {
+            const bytes = lease.bytes;
+            for (let i = 0; i < bytes.length; i++) bytes[i] = (bytes[i] as number) ^ 0x20;
+            channel.write(bytes, () => lease.release());
+          },
+          onEnd: (channel) => channel.shutdown(),
+        }));
+        const socket = await netConnect(listener.address.port);
+        const echo = readAll(socket);
+        socket.end('HelloLease');
+        expect((await watchdog(echo, 10_000, 'LEASE-11')).toString()).toBe('hELLOlEASE');
+        expect(loop.pool.stats().leasesOut).toBe(0);
       });
     });
 

@@ -1,5 +1,5 @@
 // The only file that knows about Node: wraps Engine as a JavaScript class, shares the batch,
-// the release queue, the counters and the pool memory as ArrayBuffers, and watches the ring's
+// the release queue and the counters as ArrayBuffers, hands out each pool buffer's memory as its own ArrayBuffer, and watches the ring's
 // eventfd with a libuv poll handle so completions are pumped from Node's own event loop.
 // node-addon-api is third-party code; keep our warning flags for our own code only.
 #pragma GCC diagnostic push
@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "engine.h"
+#include "pool_memory.h"
 
 namespace iolease {
 namespace {
@@ -60,6 +61,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
                            InstanceMethod<&NativeLoop::Unref>("unref"),
                            InstanceMethod<&NativeLoop::Features>("features"),
                            InstanceMethod<&NativeLoop::FaultsFired>("faultsFired"),
+                           InstanceMethod<&NativeLoop::BufferMemory>("bufferMemory"),
                            InstanceMethod<&NativeLoop::Destroy>("destroy"),
                        });
   }
@@ -105,24 +107,17 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     shared_refs_.push_back(Napi::Persistent(returns.As<Napi::Object>()));
     shared_refs_.push_back(Napi::Persistent(counters.As<Napi::Object>()));
 
-    // Pool memory: one external ArrayBuffer per size class, created once. Leases are views into
-    // it; its finalizer frees it after the loop is gone and the last view is collected.
-    Napi::Array pools = Napi::Array::New(env, engine_.class_count());
+    // Pool memory: each class's area is held by the loop and by every ArrayBuffer bufferMemory
+    // hands out, and unmapped after the last of them lets go (pool_memory.h).
     for (uint32_t i = 0; i < engine_.class_count(); i++) {
       BufferRing& br = engine_.buffer_ring(i);
-      const size_t size = br.data_size();
-      uint8_t* data = br.TakeData();
-      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
-          env, data, size, [size](Napi::Env, void* p) { BufferRing::FreeData(static_cast<uint8_t*>(p), size); });
-      pools.Set(i, ab);
-      shared_refs_.push_back(Napi::Persistent(ab.As<Napi::Object>()));
+      memory_.push_back({new PoolMemory(br.TakeData(), br.data_size()), br.size(), br.count()});
     }
 
     Napi::Object self = info.This().As<Napi::Object>();
     self.Set("batch", Napi::Int32Array::New(env, kBatchCapacity * kRecordWords, batch, 0));
     self.Set("returns", Napi::Int32Array::New(env, engine_.total_buffers() + 1, returns, 0));
     self.Set("counters", Napi::Float64Array::New(env, kCounterCount, counters, 0));
-    self.Set("pools", pools);
 
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
@@ -140,7 +135,10 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     cleanup_hook_ = true;
   }
 
-  ~NativeLoop() override { Teardown(); }
+  ~NativeLoop() override {
+    Teardown();
+    ReleaseMemory();
+  }
 
  private:
   static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
@@ -346,14 +344,45 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     return out;
   }
 
+  // bufferMemory(classIndex, bid) -> an ArrayBuffer of exactly that buffer's memory. The pool
+  // asks once per buffer and keeps it, so a lease's `bytes.buffer` never reaches another
+  // buffer (LEASE-1) and no read creates an object for its memory.
+  Napi::Value BufferMemory(const Napi::CallbackInfo& info) {
+    Alive(info);
+    const uint32_t index = U32(info, 0);
+    const uint32_t bid = U32(info, 1);
+    if (index >= memory_.size() || bid >= memory_[index].count) {
+      throw Napi::RangeError::New(info.Env(), "no such pool buffer");
+    }
+    const ClassMemory& m = memory_[index];
+    m.area->Ref();
+    return Napi::ArrayBuffer::New(
+        info.Env(), m.area->data() + static_cast<size_t>(bid) * m.size, m.size,
+        [](Napi::Env, void*, PoolMemory* area) { area->Unref(); }, m.area);
+  }
+
   Napi::Value Destroy(const Napi::CallbackInfo& info) {
     Teardown();
+    ReleaseMemory();
     for (auto& ref : shared_refs_) ref.Reset();
     shared_refs_.clear();
     return info.Env().Undefined();
   }
 
+  // The loop's own hold on each class's memory, dropped once the ring can no longer write to it.
+  void ReleaseMemory() {
+    for (ClassMemory& m : memory_) m.area->Unref();
+    memory_.clear();
+  }
+
+  struct ClassMemory {
+    PoolMemory* area;
+    uint32_t size;
+    uint32_t count;
+  };
+
   Engine engine_;
+  std::vector<ClassMemory> memory_;
   Napi::FunctionReference on_batch_;
   std::unique_ptr<Napi::AsyncContext> context_;
   std::vector<Napi::ObjectReference> shared_refs_;

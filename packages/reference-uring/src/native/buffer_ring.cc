@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include <cstring>
+
 namespace iolease {
 namespace {
 
@@ -50,9 +52,21 @@ int BufferRing::Init(Ring* ring, uint16_t bgid, uint32_t size, uint32_t count, c
     return ret;
   }
   registered_ = true;
+  extents_ = std::make_unique<uint32_t[]>(count);  // mapped memory starts zeroed
   for (uint32_t bid = 0; bid < count; bid++) Recycle(static_cast<uint16_t>(bid));
   Publish();
   return 0;
+}
+
+void BufferRing::Filled(uint16_t bid, uint32_t length) {
+  if (bid >= count_) return;
+  uint32_t& extent = extents_[bid];
+  if (length < extent) memset(data_ + static_cast<size_t>(bid) * size_ + length, 0, extent - length);
+  extent = length;
+}
+
+void BufferRing::FilledUnseen(uint16_t bid, uint32_t length) {
+  if (bid < count_ && length > extents_[bid]) extents_[bid] = length;
 }
 
 void BufferRing::Recycle(uint16_t bid) {

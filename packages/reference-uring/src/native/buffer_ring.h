@@ -2,13 +2,13 @@
 // area, registered with the kernel as a provided-buffer ring (IORING_REGISTER_PBUF_RING) whose
 // group id is the class index.
 //
-// The data area outlives the registration: it is handed to JavaScript as one external
-// ArrayBuffer, and leases are views into it, so it is freed by that ArrayBuffer's finalizer
-// (Release), never while a lease could still read it.
+// The data area outlives the registration: leases view it from JavaScript, so the binding takes
+// it (TakeData) into a PoolMemory, which frees it once no lease's ArrayBuffer can read it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "ring.h"
 
@@ -25,6 +25,14 @@ class BufferRing {
   // initially in the kernel's hands. Returns 0 or -errno (`failed_call` says which call).
   int Init(Ring* ring, uint16_t bgid, uint32_t size, uint32_t count, const char** failed_call);
 
+  // The kernel filled `length` bytes of buffer `bid` for a completion that is delivered. Bytes
+  // an earlier, longer fill left behind are wiped, so a lease's ArrayBuffer holds nothing past
+  // its own bytes (spec LEASE-11); it costs nothing while fills keep their length.
+  void Filled(uint16_t bid, uint32_t length);
+  // The kernel filled `length` bytes of buffer `bid` for a completion no one will see; they are
+  // wiped by the buffer's next Filled.
+  void FilledUnseen(uint16_t bid, uint32_t length);
+
   // Queues buffer `bid` for the kernel again; Publish makes the queued ones visible.
   void Recycle(uint16_t bid);
   void Publish();
@@ -37,9 +45,9 @@ class BufferRing {
   uint32_t size() const { return size_; }
   uint32_t count() const { return count_; }
 
-  // Frees a data area given out by TakeData; for the ArrayBuffer finalizer.
+  // Frees a data area given out by TakeData; for PoolMemory.
   static void FreeData(uint8_t* data, size_t size);
-  // Hands the data area's ownership to the caller (the JavaScript ArrayBuffer).
+  // Hands the data area's ownership to the caller (a PoolMemory).
   uint8_t* TakeData();
 
  private:
@@ -53,6 +61,7 @@ class BufferRing {
   uint16_t pending_ = 0;  // recycled since the last Publish
   bool registered_ = false;
   uint8_t* data_ = nullptr;
+  std::unique_ptr<uint32_t[]> extents_;  // per buffer: how far from its start it may hold old bytes
   bool owns_data_ = true;
   uint32_t size_ = 0;
   uint32_t count_ = 0;

@@ -333,7 +333,9 @@ bool Engine::DropIfStale(const io_uring_cqe& cqe) {
   if (kind == static_cast<uint32_t>(OpKind::kRecv) && (cqe.flags & IORING_CQE_F_BUFFER) != 0) {
     const uint32_t group = UserDataGroup(cqe.user_data);
     if (group < classes_.size()) {
-      classes_[group]->Recycle(static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+      const auto bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+      classes_[group]->FilledUnseen(bid, cqe.res > 0 ? static_cast<uint32_t>(cqe.res) : 0);
+      classes_[group]->Recycle(bid);
       classes_[group]->Publish();
     }
   } else if (kind == static_cast<uint32_t>(OpKind::kAccept) && cqe.res >= 0) {
@@ -380,11 +382,17 @@ uint32_t Engine::DrainInto(uint32_t max) {
       if (s->fault_swallow_recv) {
         if ((flags & IORING_CQE_F_BUFFER) != 0 && UserDataGroup(cqe.user_data) < classes_.size()) {
           BufferRing& ring = *classes_[UserDataGroup(cqe.user_data)];
-          ring.Recycle(static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
+          const auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+          ring.FilledUnseen(bid, res > 0 ? static_cast<uint32_t>(res) : 0);
+          ring.Recycle(bid);
           ring.Publish();
         }
         if ((flags & IORING_CQE_F_MORE) == 0) s->fault_swallow_recv = false;
         continue;
+      }
+      if ((flags & IORING_CQE_F_BUFFER) != 0 && UserDataGroup(cqe.user_data) < classes_.size()) {
+        classes_[UserDataGroup(cqe.user_data)]->Filled(static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT),
+                                                        res > 0 ? static_cast<uint32_t>(res) : 0);
       }
       if ((flags & IORING_CQE_F_MORE) != 0 && res > 0 && s->fd >= 0) {
         if (faults_.Fire(Fault::kCancelRecv)) InjectRecvEnd(slot, cqe.user_data, false);

@@ -1,8 +1,8 @@
 // Runs only in the fault-injection build (scripts/test-faults.sh): receives ended by an injected
 // ECONNRESET, on top of the schedule's other faults. Every client gets its bytes echoed in order,
 // or a prefix of them and a coded error on the server: never a wrong byte, never a stall, and
-// afterwards nothing is left open or leased.
-import { netConnect, randomBytes, sha256, until, watchdog } from '@iolease/conformance';
+// afterwards nothing is left open or leased, and no lease shows bytes of another (LEASE-11).
+import { netConnect, randomBytes, sha256, strayBytes, until, watchdog } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../../src/index.ts';
 import { openFds } from '../helpers.ts';
@@ -18,8 +18,13 @@ describe('under injected faults', () => {
     });
     expect(loop.features.faultInjection).toBe(true);
     const codes = new Set<string>();
+    // Bytes the kernel filled for receives the reset fault swallowed must not show in later leases.
+    let stray = 0;
     const listener = await loop.listen({ port: 0 }, () => ({
-      onRead: (channel, lease) => channel.write(lease.bytes, () => lease.release()),
+      onRead(channel, lease) {
+        stray += strayBytes(lease);
+        channel.write(lease.bytes, () => lease.release());
+      },
       onEnd: (channel) => channel.shutdown(),
       onError: (_c, error) => codes.add(String((error as { code?: string }).code)),
     }));
@@ -52,6 +57,7 @@ describe('under injected faults', () => {
     if ((fired.reset ?? 0) > 0) expect([...codes]).toContain('ECONNRESET');
     for (const code of codes) expect(code).toMatch(/^E[A-Z]+$/);
     expect(complete).toBeGreaterThan(0);
+    expect(stray).toBe(0); // LEASE-11
     await until(
       () => loop.stats().channelsOpen === 0,
       10_000,
