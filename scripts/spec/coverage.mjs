@@ -2,8 +2,11 @@
 // be listed in spec/13-conformance.md as not testable by a black-box test, with a reason.
 // Pure functions over file contents, so the rules themselves are testable.
 
-/** A test title: a quoted string opening with one or more requirement IDs, e.g. 'LEASE-3 LEASE-4 …'. */
-const TITLE = /(['"`])((?:[A-Z]{2,8}-[1-9][0-9]* )+)([^'"`\n]*)\1/g;
+/**
+ * A test title: a quoted string opening with one or more requirement IDs, e.g. 'LEASE-3 LEASE-4 …'.
+ * Other quote characters may appear inside ("LEASE-11 a lease's …").
+ */
+const TITLE = /(['"`])((?:[A-Z]{2,8}-[1-9][0-9]* )+)((?:(?!\1)[^\n])*)\1/g;
 /** An entry of the untestable list: "- `ID`: reason". */
 const UNTESTABLE = /^\s*-\s+`([A-Z]{2,8}-[1-9][0-9]*)`:\s*(\S.*)$/;
 const UNTESTABLE_HEADING = /^#+\s+Not testable by a black-box test\s*$/;

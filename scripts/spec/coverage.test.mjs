@@ -7,12 +7,14 @@ describe('spec coverage', () => {
       "it('LEASE-3 LEASE-4 a second release throws', () => {});",
       'it.skipIf(x)("DIAG-3 poison mode", () => {});',
       'it(`POOL-1 every lease`, () => {});',
+      'it("LEASE-11 a lease\'s own memory", () => {});',
       "const note = 'not a title LEASE-9';",
     ].join('\n');
     expect(citingTitles({ file: 'a.test.ts', text })).toEqual([
       { file: 'a.test.ts', title: 'LEASE-3 LEASE-4 a second release throws', ids: ['LEASE-3', 'LEASE-4'] },
       { file: 'a.test.ts', title: 'DIAG-3 poison mode', ids: ['DIAG-3'] },
       { file: 'a.test.ts', title: 'POOL-1 every lease', ids: ['POOL-1'] },
+      { file: 'a.test.ts', title: "LEASE-11 a lease's own memory", ids: ['LEASE-11'] },
     ]);
   });
 

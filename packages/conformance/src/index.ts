@@ -16,6 +16,7 @@ import { processSuite } from './suites/process.js';
 import { readInterestSuite } from './suites/read-interest.js';
 import { sizerSuite } from './suites/sizer.js';
 import { stressSuite } from './suites/stress.js';
+import { writeMemorySuite } from './suites/write-memory.js';
 import { writesSuite } from './suites/writes.js';
 
 export * from './helpers.js';
@@ -43,6 +44,7 @@ export function runConformance(backend: BackendUnderTest): void {
     leaseSuite(kit);
     pressureSuite(kit);
     writesSuite(kit);
+    writeMemorySuite(kit);
     readInterestSuite(kit);
     sizerSuite(kit);
     lifecycleSuite(kit);

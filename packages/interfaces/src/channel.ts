@@ -133,14 +133,18 @@ export interface Channel {
   read(): void;
 
   /**
-   * Writes bytes; the memory is pinned until `onComplete` runs (WRITE-2). Do not mutate it
-   * meanwhile.
+   * Writes bytes; the memory is pinned until `onComplete` runs (WRITE-2). Do not mutate, detach
+   * or shrink it meanwhile: a backend never sends what such memory holds afterwards, and fails
+   * the channel with `ERR_IOLEASE_INVALID_STATE` if it finds the memory gone (WRITE-12). The
+   * views and their lengths are taken now; the array may be reused at once. Any length and any
+   * number of views are accepted.
    *
    * @param data - one byte array or several, written as one unit (WRITE-1)
    * @param onComplete - the write's completion, called exactly once (WRITE-3)
    * @returns {@link Channel.writable} after queueing this write (WRITE-11)
-   * @throws {@link IoleaseError} `ERR_IOLEASE_INVALID_ARG_TYPE` for anything but the types above;
-   *   a write on a closed or shut-down channel does not throw but completes with an error (WRITE-10)
+   * @throws {@link IoleaseError} `ERR_IOLEASE_INVALID_ARG_TYPE` for anything but the types above,
+   *   `ERR_IOLEASE_INVALID_ARG_VALUE` for a view of a detached ArrayBuffer (WRITE-12); a write
+   *   on a closed or shut-down channel does not throw but completes with an error (WRITE-10)
    */
   write(data: WriteData, onComplete?: WriteCompletionCallback): boolean;
 

@@ -68,5 +68,12 @@ export type { RecvByteBufferSizer, RecvByteBufferSizerFactory } from './sizer.js
 export type { Unsubscribe } from './subscription.js';
 export { validateBoolean, validateFunction, validateInteger, validateObject } from './validate.js';
 export { DEFAULT_WATER_MARKS, validateWaterMarks, type WaterMarks } from './water-marks.js';
-export { validateWrite, type WriteCompletionCallback, type WriteData, writeDataLength } from './write-completion.js';
+export {
+  snapshotWrite,
+  validateWrite,
+  type WriteCompletionCallback,
+  type WriteData,
+  writeDataLength,
+  writeIntact,
+} from './write-completion.js';
 export { RELEASE_UNDER_WRITE_WARNING, WritePins, type WritePinsOptions } from './write-pins.js';

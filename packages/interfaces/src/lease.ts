@@ -21,7 +21,10 @@ export interface Lease {
   readonly id: number;
 
   /**
-   * The bytes received: a view of pool memory, at least one byte long (LEASE-1, LEASE-8).
+   * The bytes received: a view of pool memory, at least one byte long (LEASE-1, LEASE-8). Its
+   * ArrayBuffer (`bytes.buffer`) is this buffer's own and holds nothing outside the lease
+   * (LEASE-11). You may write into `bytes` while you hold the lease; never outside it, and never
+   * detach its ArrayBuffer.
    *
    * @throws {@link IoleaseError} `ERR_IOLEASE_LEASE_RELEASED` when read after release (LEASE-4).
    *   Copy what must outlive the lease before releasing it.

@@ -44,12 +44,13 @@ export function writeDataLength(data: unknown): number | undefined {
 }
 
 /**
- * Checks the arguments of `write()` (WRITE-1, ERR-2) and returns the data's byte length.
+ * Checks the arguments of `write()` (WRITE-1, WRITE-12, ERR-2) and returns the data's byte length.
  *
  * @param data - what the application passed as the data
  * @param onComplete - what it passed as the completion callback
  * @throws {@link IoleaseError} `ERR_IOLEASE_INVALID_ARG_TYPE` for anything but a `Uint8Array` or
- *   an array of them, or a callback that is not a function
+ *   an array of them, or a callback that is not a function; `ERR_IOLEASE_INVALID_ARG_VALUE` for a
+ *   view of a detached ArrayBuffer (WRITE-12)
  * @since 0.1.0
  */
 export function validateWrite(data: unknown, onComplete: unknown): number {
@@ -63,5 +64,53 @@ export function validateWrite(data: unknown, onComplete: unknown): number {
   if (onComplete !== undefined && typeof onComplete !== 'function') {
     throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "onComplete" argument must be a function');
   }
+  const chunks = data instanceof Uint8Array ? [data] : (data as readonly Uint8Array[]);
+  for (const [i, chunk] of chunks.entries()) {
+    // Property checks, not instanceof: memory from another realm (a vm context) counts too.
+    if ((chunk.buffer as ArrayBuffer).detached === true) {
+      throw new IoleaseError(
+        ErrorCode.INVALID_ARG_VALUE,
+        `The "data" argument${data instanceof Uint8Array ? '' : `[${i}]`} views a detached ArrayBuffer, which holds no bytes to write (WRITE-12)`,
+      );
+    }
+  }
   return length;
+}
+
+/**
+ * What a backend keeps of a write (WRITE-12): the views and their lengths as they are at `write()`.
+ * The caller's array is copied, and a view that could change length later (one that tracks the
+ * length of a resizable or growable buffer) is replaced by a fixed view of the same bytes. Views
+ * of fixed-length memory are kept as they are: taking them costs nothing.
+ *
+ * @param data - data that {@link validateWrite} accepted
+ * @returns the chunks to send, a single array when `data` was one
+ * @since 0.2.0
+ */
+export function snapshotWrite(data: WriteData): Uint8Array | Uint8Array[] {
+  if (data instanceof Uint8Array) return fixedView(data);
+  return data.map(fixedView);
+}
+
+/**
+ * Whether chunks that {@link snapshotWrite} returned still hold `length` bytes. A view whose
+ * ArrayBuffer was detached (transferred, say) or shrunk below it since reads as 0 bytes long: a
+ * backend checks this before it hands the memory to the kernel, and fails the channel if not
+ * (WRITE-12).
+ *
+ * @param chunks - what {@link snapshotWrite} returned
+ * @param length - the write's length at `write()`
+ * @since 0.2.0
+ */
+export function writeIntact(chunks: Uint8Array | readonly Uint8Array[], length: number): boolean {
+  if (chunks instanceof Uint8Array) return chunks.byteLength === length;
+  let total = 0;
+  for (const chunk of chunks) total += chunk.byteLength;
+  return total === length;
+}
+
+function fixedView(chunk: Uint8Array): Uint8Array {
+  const buffer = chunk.buffer;
+  const variable = (buffer as ArrayBuffer).resizable === true || (buffer as SharedArrayBuffer).growable === true;
+  return variable ? new Uint8Array(buffer, chunk.byteOffset, chunk.byteLength) : chunk;
 }

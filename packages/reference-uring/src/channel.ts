@@ -9,6 +9,7 @@ import {
   type RecvByteBufferSizer,
   reportUncaught,
   type SocketAddress,
+  snapshotWrite,
   validateBoolean,
   validateInteger,
   validateObject,
@@ -23,8 +24,9 @@ import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE } from './completion.js';
 import { systemError } from './errors.js';
 import type { UringEventLoop } from './loop.js';
 import type { PoolWaiter } from './pool.js';
-import { type PendingWrite, WriteQueue } from './write-queue.js';
+import { DETACHED, type PendingWrite, WriteQueue } from './write-queue.js';
 
+const EAGAIN = 11;
 const ENOBUFS = 105;
 const ECANCELED = 125;
 
@@ -77,7 +79,12 @@ export class UringChannel implements Channel, PoolWaiter {
 
   // Writing
   readonly #writes = new WriteQueue();
+  /** A send, or a poll for room after a send the socket could not take whole, is in the kernel. */
   #sendInFlight = false;
+  /** Waiting in the loop's send queue for the next enter (submitSend). */
+  #sendQueued = false;
+  /** Bytes the send in flight asked the kernel to take: fewer taken means the socket is full. */
+  #sendRequested = 0;
   readonly #writability: Writability;
   #outputEnded = false;
   #shutdownDone = false;
@@ -152,9 +159,10 @@ export class UringChannel implements Channel, PoolWaiter {
 
   write(data: WriteData, onComplete?: WriteCompletionCallback): boolean {
     const length = validateWrite(data, onComplete);
-    // A copy of the caller's list: the chunks are read again for every later send (a partial
-    // send, more chunks than one sendmsg takes), and the caller may change its array meanwhile.
-    const chunks = data instanceof Uint8Array ? data : Array.from(data);
+    // The views and lengths as they are now (WRITE-12): the chunks are read again for every later
+    // send (a partial send, more chunks than one sendmsg takes), and the caller may change its
+    // array, or a length-tracking view may change length, meanwhile.
+    const chunks = snapshotWrite(data);
     const pins = this.#loop.pool.pins.pin(chunks);
     const write: PendingWrite = { data: chunks, length, onComplete, written: 0, error: undefined, pins };
     if (this.#state === 'closed') write.error = channelClosedError();
@@ -277,6 +285,10 @@ export class UringChannel implements Channel, PoolWaiter {
 
   onSend(res: number): void {
     this.#sendInFlight = false;
+    if (res === -EAGAIN) {
+      this.#awaitRoom();
+      return;
+    }
     if (res < 0) {
       if (res !== -ECANCELED) this.#fail(systemError(res, 'send'));
       this.#maybeFinalize();
@@ -291,7 +303,64 @@ export class UringChannel implements Channel, PoolWaiter {
       if (w.written === w.length) this.#completeHead(undefined);
     }
     if (this.#state === 'closed') this.#maybeFinalize();
+    else if (res < this.#sendRequested) this.#awaitRoom();
     else this.#startSend(true);
+  }
+
+  /** The socket has room again, or the poll for it ended. */
+  onWritable(res: number): void {
+    this.#sendInFlight = false;
+    if (res < 0 && res !== -ECANCELED) this.#fail(systemError(res, 'poll'));
+    if (this.#state === 'closed' || res < 0) this.#maybeFinalize();
+    else this.#startSend(true);
+  }
+
+  /**
+   * Called by the loop right before it enters the kernel, with no JavaScript to run in between
+   * (WRITE-12): takes the addresses of the next send's memory, checked to be still whole, and
+   * submits it. Returns false when the SQ has no room: the loop calls again after the enter.
+   *
+   * @internal
+   */
+  submitSend(): boolean {
+    this.#sendQueued = false;
+    if (this.#sendInFlight || this.#finalized || this.#state === 'closed') return true;
+    const chunks = this.#writes.nextSend(this.#loop.maxIov);
+    if (chunks === undefined) return true;
+    if (chunks === DETACHED) {
+      // The memory of a pending write was detached or shrunk since write(): sending what is
+      // there now would send freed memory, and skipping it would tear the stream.
+      const error = new IoleaseError(
+        ErrorCode.INVALID_STATE,
+        `The memory of a pending write on channel ${this.id} was detached or shrunk before it was sent (WRITE-12)`,
+      );
+      this.#loop.defer(() => this.#fail(error));
+      this.#loop.requestPump();
+      return true;
+    }
+    const native = this.#loop.native;
+    const ret = chunks instanceof Uint8Array ? native.send(this.#slot, chunks) : native.sendVector(this.#slot, chunks);
+    if (ret === -EAGAIN) {
+      this.#sendQueued = true;
+      return false;
+    }
+    if (this.#nativeFailed(ret, 'send')) {
+      this.#loop.requestPump();
+      return true;
+    }
+    this.#sendInFlight = true;
+    this.#sendRequested = requestedBytes(chunks);
+    return true;
+  }
+
+  #awaitRoom(): void {
+    if (this.#state === 'closed') {
+      this.#maybeFinalize();
+      return;
+    }
+    if (this.#nativeFailed(this.#loop.native.pollWritable(this.#slot), 'poll')) return;
+    this.#sendInFlight = true;
+    this.#loop.requestPump();
   }
 
   onCloseStep(): void {
@@ -497,7 +566,7 @@ export class UringChannel implements Channel, PoolWaiter {
 
   /** Submits the next send when none is in flight; settles unsendable writes at the front. */
   #startSend(inLoop: boolean): void {
-    if (this.#sendInFlight || this.#connecting || this.#finalized) return;
+    if (this.#sendInFlight || this.#sendQueued || this.#connecting || this.#finalized) return;
     if (this.#state === 'closed') return;
     const head = this.#writes.peek();
     if (head === undefined) {
@@ -518,13 +587,9 @@ export class UringChannel implements Channel, PoolWaiter {
       }
       return;
     }
-    const chunks = this.#writes.nextSend(this.#loop.maxIov);
-    if (chunks === undefined) return;
-    const native = this.#loop.native;
-    const ret = chunks instanceof Uint8Array ? native.send(this.#slot, chunks) : native.sendVector(this.#slot, chunks);
-    if (this.#nativeFailed(ret, 'send')) return;
-    this.#sendInFlight = true;
-    this.#loop.requestPump();
+    // The send itself is built right before the next enter (submitSend, WRITE-12).
+    this.#sendQueued = true;
+    this.#loop.queueSend(this);
   }
 
   #scheduleSettle(): void {
@@ -630,4 +695,12 @@ export class UringChannel implements Channel, PoolWaiter {
       }
     });
   }
+}
+
+/** What one send asks of the kernel: each view up to the native cap (MAX_SEND_CHUNK). */
+function requestedBytes(chunks: Uint8Array | readonly Uint8Array[]): number {
+  if (chunks instanceof Uint8Array) return chunks.byteLength;
+  let total = 0;
+  for (const chunk of chunks) total += chunk.byteLength;
+  return total;
 }

@@ -12,6 +12,8 @@ export const Kind = {
   RECV_CANCEL: 7,
   /** The engine's own operations (fault injection); never in a batch. */
   INTERNAL: 8,
+  /** A one-shot poll for room in a channel's socket, after a send it could not take whole. */
+  WRITABLE: 9,
 } as const;
 
 export const RECORD_WORDS = 4;

@@ -96,6 +96,8 @@ export class UringEventLoop implements EventLoop {
   #onDrained: (() => void) | undefined;
   #pumpScheduled = false;
   #inBatch = false;
+  /** Channels with a send to build right before the next enter (WRITE-12). */
+  #sendQueue: UringChannel[] = [];
   readonly #deferred = new DeferQueue();
   #nextChannelId = 1;
   #nextLeaseId = 1;
@@ -125,6 +127,7 @@ export class UringEventLoop implements EventLoop {
         cqEntries,
         classes: sizeClasses,
         onBatch: (count) => this.#onBatch(count),
+        onFlush: () => this.#onFlush(),
       });
     } catch (cause) {
       throw unavailable(cause);
@@ -248,6 +251,18 @@ export class UringEventLoop implements EventLoop {
   }
 
   /**
+   * Queues `channel`'s next send: the pump builds it right before it enters the kernel, so no
+   * JavaScript runs between taking the memory's addresses and the kernel reading them.
+   *
+   * @internal
+   */
+  queueSend(channel: UringChannel): void {
+    this.#sendQueue.push(channel);
+    this.native.sendsQueued[0] = 1;
+    this.requestPump();
+  }
+
+  /**
    * Runs `task` soon, in order with other deferred tasks, never inside the API call that asked
    * (LOOP-2). One microtask drains the whole queue.
    *
@@ -357,6 +372,25 @@ export class UringEventLoop implements EventLoop {
     this.#inBatch = false;
   }
 
+  /** The pump is about to enter: submit the queued sends; true if the SQ left some waiting. */
+  #onFlush(): boolean {
+    const queue = this.#sendQueue;
+    this.#sendQueue = [];
+    this.native.sendsQueued[0] = 0;
+    for (const channel of queue) {
+      let submitted = true;
+      try {
+        submitted = channel.submitSend();
+      } catch (error) {
+        reportUncaught(error);
+      }
+      if (!submitted) this.#sendQueue.push(channel);
+    }
+    if (this.#sendQueue.length === 0) return false;
+    this.native.sendsQueued[0] = 1;
+    return true;
+  }
+
   #onCompletion(kindWord: number, slot: number, res: number, flags: number): void {
     const socket = this.#sockets[slot];
     switch (kindWord & KIND_MASK) {
@@ -365,6 +399,9 @@ export class UringEventLoop implements EventLoop {
         break;
       case Kind.SEND:
         (socket as UringChannel).onSend(res);
+        break;
+      case Kind.WRITABLE:
+        (socket as UringChannel).onWritable(res);
         break;
       case Kind.ACCEPT:
         (socket as UringListener).onAccept(res, flags);

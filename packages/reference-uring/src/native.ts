@@ -19,6 +19,8 @@ export interface NativeLoop {
   readonly batch: Int32Array;
   readonly returns: Int32Array;
   readonly counters: Float64Array;
+  /** [0]: set to 1 when sends are queued; the pump then calls onFlush right before it enters. */
+  readonly sendsQueued: Int32Array;
   listen(
     family: 4 | 6,
     ip: string,
@@ -34,6 +36,8 @@ export interface NativeLoop {
   cancelRecv(slot: number): number;
   send(slot: number, data: Uint8Array): number;
   sendVector(slot: number, data: readonly Uint8Array[]): number;
+  /** Arms a one-shot poll for POLLOUT; its completion has kind WRITABLE. */
+  pollWritable(slot: number): number;
   shutdown(slot: number): number;
   close(slot: number, abortive: boolean): number;
   freeSlot(slot: number): void;
@@ -56,6 +60,11 @@ export interface NativeLoopOptions {
   readonly cqEntries: number;
   readonly classes: readonly { readonly size: number; readonly count: number }[];
   readonly onBatch: (count: number) => void;
+  /**
+   * Submits the queued sends, right before the pump enters the kernel; returns whether some are
+   * left for want of SQ room. Called without a microtask checkpoint after it.
+   */
+  readonly onFlush?: () => boolean;
 }
 
 export interface Binding {

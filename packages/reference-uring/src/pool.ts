@@ -157,7 +157,10 @@ export class UringBufferPool implements BufferPool {
 
   #memoryOf(index: number, c: ClassState, bid: number): ArrayBuffer {
     let memory = c.buffers[bid];
-    if (memory === undefined) {
+    // Made on first use; made again if the application detached it (ArrayBuffer.transfer): the
+    // memory stays the pool's either way. Not markAsUntransferable: Node's cleanup of external
+    // ArrayBuffers at exit detaches them without a key and aborts on one that has a key.
+    if (memory === undefined || memory.detached) {
       memory = this.#bufferMemory(index, bid);
       c.buffers[bid] = memory;
       this.pins.track(memory, index, bid);
@@ -174,7 +177,7 @@ export class UringBufferPool implements BufferPool {
     c.bytesLeased -= length;
     if (this.#closed) return;
     // Given back, so delivered before: its memory exists.
-    if (this.#poison) new Uint8Array(c.buffers[bid] as ArrayBuffer).fill(POISON_BYTE);
+    if (this.#poison) new Uint8Array(this.#memoryOf(index, c, bid)).fill(POISON_BYTE);
     const q = this.#returns;
     const n = (q[0] as number) + 1;
     q[n] = (index << 16) | bid;

@@ -1,8 +1,15 @@
-import type { IoleaseError, WriteCompletionCallback, WriteData } from '@iolease/interfaces';
+import { type IoleaseError, type WriteCompletionCallback, writeIntact } from '@iolease/interfaces';
+
+/** nextSend found a write whose memory was detached or shrunk since write() (WRITE-12). */
+export const DETACHED = Symbol('detached');
+
+/** The most one send asks of the kernel per view (the addon's cap too); the rest follows. */
+export const MAX_SEND_CHUNK = 2 ** 30;
 
 /** One write from write() to its completion (spec §8). */
 export interface PendingWrite {
-  readonly data: WriteData;
+  /** The views as write() took them (snapshotWrite). */
+  readonly data: Uint8Array | readonly Uint8Array[];
   readonly length: number;
   readonly onComplete: WriteCompletionCallback | undefined;
   /** Bytes the kernel has accepted so far. */
@@ -48,13 +55,15 @@ export class WriteQueue {
 
   /**
    * The chunks of the next send: unsent bytes of the leading writes that can be sent (no error,
-   * not empty), at most `maxChunks` arrays. Returns a single array when one suffices.
+   * not empty), at most `maxChunks` arrays of at most MAX_SEND_CHUNK bytes. Returns a single
+   * array when one suffices, or DETACHED when a write's memory is no longer whole.
    */
-  nextSend(maxChunks: number): Uint8Array | Uint8Array[] | undefined {
+  nextSend(maxChunks: number): Uint8Array | Uint8Array[] | typeof DETACHED | undefined {
     const chunks: Uint8Array[] = [];
     for (let i = this.#head; i < this.#items.length && chunks.length < maxChunks; i++) {
       const w = this.#items[i] as PendingWrite;
       if (w.error !== undefined || w.length === 0) break;
+      if (!writeIntact(w.data, w.length)) return DETACHED;
       let skip = w.written;
       const parts = w.data instanceof Uint8Array ? [w.data] : w.data;
       for (const part of parts) {
@@ -63,8 +72,12 @@ export class WriteQueue {
           skip -= part.byteLength;
           continue;
         }
-        chunks.push(skip === 0 ? part : part.subarray(skip));
+        const end = Math.min(part.byteLength, skip + MAX_SEND_CHUNK);
+        chunks.push(skip === 0 && end === part.byteLength ? part : part.subarray(skip, end));
         skip = 0;
+        // A capped view is the end of this send: the kernel must take it whole before the next
+        // bytes of the same write can follow.
+        if (end < part.byteLength) return chunks.length === 1 ? (chunks[0] as Uint8Array) : chunks;
       }
     }
     if (chunks.length === 0) return undefined;

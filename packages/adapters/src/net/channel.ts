@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { isMarkedAsUntransferable } from 'node:worker_threads';
 import {
   type Channel,
   type ChannelHandler,
@@ -10,6 +11,7 @@ import {
   type RecvByteBufferSizer,
   reportUncaught,
   type SocketAddress,
+  snapshotWrite,
   validateBoolean,
   validateInteger,
   validateObject,
@@ -190,8 +192,10 @@ export class NetChannel implements Channel, PoolReader {
     }
     write.counted = true;
     this.#writability.add(length);
-    write.pins = this.#loop.pool.pins.pin(data);
-    this.#send(write, data);
+    // The views and lengths as they are now (WRITE-12), pool buffers pinned (LEASE-10).
+    const chunks = snapshotWrite(data);
+    write.pins = this.#loop.pool.pins.pin(chunks);
+    this.#send(write, nodeOwned(chunks));
     return this.#writability.writable;
   }
 
@@ -607,4 +611,19 @@ function toAddress(address: string | undefined, port: number | undefined, family
     address: address ?? '',
     port: port ?? 0,
   };
+}
+
+/**
+ * What node:net may keep: libuv sends what the socket does not take at once from the same
+ * address later, after JavaScript ran, so memory the application could detach or free meanwhile
+ * is copied (WRITE-12). Memory marked untransferable is not: the pool's buffers (held by the
+ * pool and pinned until the write completes) and Node's own Buffer pool.
+ */
+function nodeOwned(chunks: Uint8Array | Uint8Array[]): Uint8Array | Uint8Array[] {
+  if (chunks instanceof Uint8Array) return kept(chunks);
+  return chunks.map(kept);
+}
+
+function kept(chunk: Uint8Array): Uint8Array {
+  return isMarkedAsUntransferable(chunk.buffer) ? chunk : Buffer.from(chunk);
 }

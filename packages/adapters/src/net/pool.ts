@@ -1,3 +1,4 @@
+import { markAsUntransferable } from 'node:worker_threads';
 import {
   type BufferPool,
   type LeaseOwner,
@@ -25,7 +26,7 @@ interface ClassState {
   readonly size: number;
   readonly count: number;
   /** Each buffer's own memory: a lease's `bytes.buffer` is its buffer and nothing else (LEASE-1). */
-  readonly buffers: readonly ArrayBuffer[];
+  readonly buffers: ArrayBuffer[];
   /** Per buffer: how far from its start it may hold bytes of an earlier lease. */
   readonly extents: Int32Array;
   /** Where node:net reads into for this class (see NetBufferPool). */
@@ -84,7 +85,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
       return {
         size: c.size,
         count: c.count,
-        buffers: Array.from({ length: c.count }, () => new ArrayBuffer(c.size)),
+        buffers: Array.from({ length: c.count }, () => newBufferMemory(c.size)),
         extents: new Int32Array(c.count),
         landing: new Uint8Array(landing, 0, c.size),
         free,
@@ -215,7 +216,15 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   take(index: number, length: number): { bufferId: number; view: Uint8Array } {
     const c = this.#classes[index] as ClassState;
     const bufferId = c.free[--c.freeCount] as number;
-    const memory = c.buffers[bufferId] as ArrayBuffer;
+    let memory = c.buffers[bufferId] as ArrayBuffer;
+    if (memory.detached) {
+      // The application detached it (ArrayBuffer.transfer on Node 22, which ignores
+      // markAsUntransferable), taking its memory along: the buffer gets new memory.
+      memory = newBufferMemory(c.size);
+      c.buffers[bufferId] = memory;
+      c.extents[bufferId] = 0;
+      this.pins.track(memory, index, bufferId);
+    }
     // An earlier, longer lease's bytes past this one's are wiped: `bytes.buffer` holds nothing
     // outside the lease (LEASE-11). Free while reads keep their length.
     const extent = c.extents[bufferId] as number;
@@ -234,7 +243,8 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     if (this.pins.deferIfPinned(index, bufferId, length)) return;
     const c = this.#classes[index] as ClassState;
     c.bytesLeased -= length;
-    if (this.#poison) new Uint8Array(c.buffers[bufferId] as ArrayBuffer).fill(POISON_BYTE);
+    const memory = c.buffers[bufferId] as ArrayBuffer;
+    if (this.#poison && !memory.detached) new Uint8Array(memory).fill(POISON_BYTE);
     c.free[c.freeCount++] = bufferId;
     if (c.underPressure && !this.#closed) this.#leavePressure(index, c);
   }
@@ -297,4 +307,11 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
 
 function warnReleaseUnderWrite(): void {
   process.emitWarning(RELEASE_UNDER_WRITE_WARNING.message, { code: RELEASE_UNDER_WRITE_WARNING.code });
+}
+
+/** One pool buffer's memory, which the application cannot transfer away (LEASE-11). */
+function newBufferMemory(size: number): ArrayBuffer {
+  const memory = new ArrayBuffer(size);
+  markAsUntransferable(memory);
+  return memory;
 }

@@ -97,6 +97,46 @@ export function leaseSuite(kit: Kit): void {
       });
     });
 
+    it('LEASE-11 a lease whose ArrayBuffer the application detached: the buffer keeps serving', async () => {
+      // One buffer, detached on every read where the runtime allows it (ArrayBuffer.transfer).
+      await withLoop({ sizeClasses: [{ size: 512, count: 1 }] }, async (loop) => {
+        let detached = 0;
+        const listener = await loop.listen({ port: 0 }, () => ({
+          onRead(channel, lease) {
+            const copy = Buffer.from(lease.bytes);
+            try {
+              (lease.bytes.buffer as ArrayBuffer).transfer();
+              detached++;
+            } catch {
+              // Memory marked untransferable: the runtime refuses, which is as good.
+            }
+            lease.release();
+            channel.write(copy);
+          },
+          onEnd: (channel) => channel.shutdown(),
+        }));
+        const socket = await netConnect(listener.address.port);
+        const chunks: Buffer[] = [];
+        socket.on('data', (d: Buffer) => chunks.push(d));
+        for (const word of ['one', 'two', 'three']) {
+          const before = Buffer.concat(chunks).length;
+          socket.write(word);
+          await until(
+            () => Buffer.concat(chunks).length === before + word.length,
+            10_000,
+            'LEASE-11',
+            () => ({
+              detached,
+              pool: poolState(loop),
+            }),
+          );
+        }
+        expect(Buffer.concat(chunks).toString()).toBe('onetwothree');
+        expect(loop.pool.stats().leasesOut).toBe(0);
+        socket.destroy();
+      });
+    });
+
     it('LEASE-3 LEASE-4 a second release throws ERR_IOLEASE_LEASE_RELEASED naming the lease; bytes are gone', async () => {
       await withLoop(small, async (loop) => {
         const got = deferred<Lease>();

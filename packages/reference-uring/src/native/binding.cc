@@ -24,6 +24,9 @@ namespace {
 // stay in cache (64 KiB).
 constexpr uint32_t kBatchCapacity = 4096;
 
+// The most one send asks of the kernel per view; Linux caps one send at about 2 GiB anyway.
+constexpr size_t kMaxSendBytes = size_t{1} << 30;
+
 const char* ErrnoName(int err) {
   const char* name = strerrorname_np(err);
   return name != nullptr ? name : "EUNKNOWN";
@@ -50,6 +53,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
                            InstanceMethod<&NativeLoop::CancelRecv>("cancelRecv"),
                            InstanceMethod<&NativeLoop::Send>("send"),
                            InstanceMethod<&NativeLoop::SendVector>("sendVector"),
+                           InstanceMethod<&NativeLoop::PollWritable>("pollWritable"),
                            InstanceMethod<&NativeLoop::Shutdown>("shutdown"),
                            InstanceMethod<&NativeLoop::Close>("close"),
                            InstanceMethod<&NativeLoop::FreeSlot>("freeSlot"),
@@ -80,6 +84,9 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
                             c.Get("count").As<Napi::Number>().Uint32Value()});
     }
     on_batch_ = Napi::Persistent(options.Get("onBatch").As<Napi::Function>());
+    // Optional: a loop that never sends (the package's own engine tests) needs none.
+    Napi::Value on_flush = options.Get("onFlush");
+    if (on_flush.IsFunction()) on_flush_ = Napi::Persistent(on_flush.As<Napi::Function>());
     eo.faults = getenv("IOLEASE_FAULTS");  // read by the test build only (faults.h)
 
     std::string failed_call;
@@ -94,6 +101,9 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     Napi::ArrayBuffer batch = Napi::ArrayBuffer::New(env, kBatchCapacity * kRecordWords * sizeof(int32_t));
     Napi::ArrayBuffer returns = Napi::ArrayBuffer::New(env, (engine_.total_buffers() + 1) * sizeof(int32_t));
     Napi::ArrayBuffer counters = Napi::ArrayBuffer::New(env, kCounterCount * sizeof(double));
+    Napi::ArrayBuffer signals = Napi::ArrayBuffer::New(env, sizeof(int32_t));
+    sends_queued_ = static_cast<int32_t*>(signals.Data());
+    *sends_queued_ = 0;
     SharedMemory shared;
     shared.batch = static_cast<int32_t*>(batch.Data());
     shared.batch_capacity = kBatchCapacity;
@@ -106,6 +116,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     shared_refs_.push_back(Napi::Persistent(batch.As<Napi::Object>()));
     shared_refs_.push_back(Napi::Persistent(returns.As<Napi::Object>()));
     shared_refs_.push_back(Napi::Persistent(counters.As<Napi::Object>()));
+    shared_refs_.push_back(Napi::Persistent(signals.As<Napi::Object>()));
 
     // Pool memory: each class's area is held by the loop and by every ArrayBuffer bufferMemory
     // hands out, and unmapped after the last of them lets go (pool_memory.h).
@@ -118,6 +129,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     self.Set("batch", Napi::Int32Array::New(env, kBatchCapacity * kRecordWords, batch, 0));
     self.Set("returns", Napi::Int32Array::New(env, engine_.total_buffers() + 1, returns, 0));
     self.Set("counters", Napi::Float64Array::New(env, kCounterCount, counters, 0));
+    self.Set("sendsQueued", Napi::Int32Array::New(env, 1, signals, 0));
 
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
@@ -163,9 +175,16 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     PumpResult result;
     bool threw = false;
     try {
-      result = engine_.Pump(woken, [&](uint32_t n) {
-        on_batch_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *context_);
-      });
+      result = engine_.Pump(
+          woken,
+          [&]() {
+            // Right before the enter, with no JavaScript to run in between: the sends queued
+            // since the last one take their memory's addresses now (WRITE-12). A plain call, not
+            // MakeCallback, so no microtask runs between it and the kernel.
+            if (*sends_queued_ == 0 || on_flush_.IsEmpty()) return false;
+            return on_flush_.Call(Value(), {}).ToBoolean().Value();
+          },
+          [&](uint32_t n) { on_batch_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *context_); });
     } catch (const Napi::Error& e) {
       // The JavaScript side catches each record's errors itself (LOOP-5), so this is a defect
       // of the loop: report it as Node reports any uncaught exception, and keep pumping, since
@@ -254,7 +273,9 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     Alive(info);
     Napi::TypedArray a = info[1].As<Napi::TypedArray>();
     const uint8_t* data = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
-    return Int(info, engine_.Send(U32(info, 0), data, static_cast<uint32_t>(a.ByteLength())));
+    // Longer views go out in parts: the caller resumes a short send (WRITE-6).
+    const size_t len = std::min<size_t>(a.ByteLength(), kMaxSendBytes);
+    return Int(info, engine_.Send(U32(info, 0), data, static_cast<uint32_t>(len)));
   }
 
   // sendVector(slot, Uint8Array[]) -> 0 or -errno; at most kMaxIov arrays.
@@ -267,9 +288,13 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     for (uint32_t i = 0; i < n; i++) {
       Napi::TypedArray a = list.Get(i).As<Napi::TypedArray>();
       iov[i].iov_base = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
-      iov[i].iov_len = a.ByteLength();
+      iov[i].iov_len = std::min<size_t>(a.ByteLength(), kMaxSendBytes);
     }
     return Int(info, engine_.SendVector(U32(info, 0), iov, n));
+  }
+
+  Napi::Value PollWritable(const Napi::CallbackInfo& info) {
+    return Int(info, Alive(info) ? engine_.PollWritable(U32(info, 0)) : 0);
   }
 
   Napi::Value Shutdown(const Napi::CallbackInfo& info) { return Int(info, Alive(info) ? engine_.Shutdown(U32(info, 0)) : 0); }
@@ -384,6 +409,8 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   Engine engine_;
   std::vector<ClassMemory> memory_;
   Napi::FunctionReference on_batch_;
+  Napi::FunctionReference on_flush_;
+  int32_t* sends_queued_ = nullptr;  // set by JavaScript when it queued sends for the next enter
   std::unique_ptr<Napi::AsyncContext> context_;
   std::vector<Napi::ObjectReference> shared_refs_;
   uv_poll_t* poll_ = nullptr;
@@ -406,6 +433,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   kinds.Set("CLOSE", static_cast<uint32_t>(OpKind::kClose));
   kinds.Set("RECV_CANCEL", static_cast<uint32_t>(OpKind::kRecvCancel));
   kinds.Set("INTERNAL", static_cast<uint32_t>(OpKind::kInternal));
+  kinds.Set("WRITABLE", static_cast<uint32_t>(OpKind::kWritable));
   exports.Set("kinds", kinds);
   exports.Set("maxIov", kMaxIov);
   return exports;

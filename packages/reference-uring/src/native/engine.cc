@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -196,15 +197,16 @@ int Engine::Send(uint32_t slot, const uint8_t* data, uint32_t len) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
   const int fd = s->fd;
+  if (!Direct(1)) return -EAGAIN;
   if (len > 1 && faults_.Fire(Fault::kShortSend)) len = 1 + faults_.Below(len - 1);
-  io_uring_sqe* sqe = Sqe(Direct(1));
+  io_uring_sqe* sqe = Sqe(true);
   sqe->opcode = IORING_OP_SEND;
   sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(data);
   sqe->len = len;
-  // WAITALL: the kernel retries a short send on a stream socket itself, so a partial
-  // completion (still handled by the caller) becomes rare.
-  sqe->msg_flags = MSG_WAITALL | MSG_NOSIGNAL;
+  // DONTWAIT: the kernel completes at once with what the socket took, instead of keeping the
+  // address to retry when JavaScript may have freed the memory (see Send in engine.h).
+  sqe->msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
   sqe->user_data = EncodeUserData(OpKind::kSend, slot, s->generation);
   return 0;
 }
@@ -213,6 +215,7 @@ int Engine::SendVector(uint32_t slot, const iovec* iov, uint32_t count) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
   if (count == 0 || count > kMaxIov) return -EINVAL;
+  if (!Direct(1)) return -EAGAIN;
   if (!s->send_vector) s->send_vector = std::make_unique<SendMessage>();
   SendMessage* v = s->send_vector.get();
   for (uint32_t i = 0; i < count; i++) v->iov[i] = iov[i];
@@ -227,13 +230,26 @@ int Engine::SendVector(uint32_t slot, const iovec* iov, uint32_t count) {
   v->msg.msg_iovlen = count;
   const int fd = s->fd;
   const uint16_t generation = s->generation;
-  io_uring_sqe* sqe = Sqe(Direct(1));
+  io_uring_sqe* sqe = Sqe(true);
   sqe->opcode = IORING_OP_SENDMSG;
   sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(&v->msg);
   sqe->len = 1;
-  sqe->msg_flags = MSG_WAITALL | MSG_NOSIGNAL;
+  sqe->msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
   sqe->user_data = EncodeUserData(OpKind::kSend, slot, generation);
+  return 0;
+}
+
+int Engine::PollWritable(uint32_t slot) {
+  Socket* s = sockets_.Get(slot);
+  if (s == nullptr || s->fd < 0) return -EBADF;
+  const int fd = s->fd;
+  const uint16_t generation = s->generation;
+  io_uring_sqe* sqe = Sqe(Direct(1));
+  sqe->opcode = IORING_OP_POLL_ADD;
+  sqe->fd = fd;
+  sqe->poll32_events = POLLOUT;
+  sqe->user_data = EncodeUserData(OpKind::kWritable, slot, generation);
   return 0;
 }
 

@@ -100,14 +100,21 @@ class Engine {
   int CancelRecv(uint32_t slot);
   int Send(uint32_t slot, const uint8_t* data, uint32_t len);
   int SendVector(uint32_t slot, const iovec* iov, uint32_t count);
+  // Sends never wait in the kernel or in the backlog: the kernel reads their memory inside the
+  // enter that follows at once, while no JavaScript runs that could detach or free it (spec
+  // WRITE-12). A send the socket cannot take completes with -EAGAIN or a short count, and the
+  // channel waits for room with PollWritable; a send the SQ has no room for returns -EAGAIN.
+  int PollWritable(uint32_t slot);
   int Shutdown(uint32_t slot);
   int Close(uint32_t slot, bool abortive);
   void FreeSlot(uint32_t slot) { sockets_.Free(slot); }
 
   // Submits queued operations and drains completions; `deliver(n)` is called once per batch of
-  // n records. Re-entrant calls (from inside deliver) return at once: the outer pump goes on.
-  template <typename Deliver>
-  PumpResult Pump(bool woken_by_eventfd, Deliver&& deliver);
+  // n records. `prepare()` runs right before each enter, to submit the sends JavaScript queued,
+  // and returns whether some are left for want of room. Re-entrant calls (from inside deliver)
+  // return at once: the outer pump goes on.
+  template <typename Prepare, typename Deliver>
+  PumpResult Pump(bool woken_by_eventfd, Prepare&& prepare, Deliver&& deliver);
 
  private:
   // Clears `pumping_` however the pump is left, an exception from deliver included.
@@ -148,8 +155,8 @@ class Engine {
   bool destroyed_ = false;
 };
 
-template <typename Deliver>
-PumpResult Engine::Pump(bool woken_by_eventfd, Deliver&& deliver) {
+template <typename Prepare, typename Deliver>
+PumpResult Engine::Pump(bool woken_by_eventfd, Prepare&& prepare, Deliver&& deliver) {
   PumpResult result;
   if (pumping_ || destroyed_) return result;
   pumping_ = true;
@@ -162,6 +169,8 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Deliver&& deliver) {
   for (;;) {
     FlushReturns();
     MoveBacklog();
+    const bool sends_left = prepare();
+    if (destroyed_) return result;
     const uint32_t unsubmitted = ring_.Unsubmitted();
     bool submitted = false;
     if (must_enter || unsubmitted > 0 || ring_.TaskrunPending() || ring_.CqOverflowPending()) {
@@ -178,7 +187,7 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Deliver&& deliver) {
       continue;
     }
     const bool pending = ring_.TaskrunPending() || ring_.CqOverflowPending() || ring_.Unsubmitted() > 0 ||
-                         Backlogged();
+                         Backlogged() || sends_left;
     if (!pending) break;
     // Submitting made room for the backlog: go on with it.
     if (submitted) {

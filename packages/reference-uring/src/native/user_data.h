@@ -16,12 +16,13 @@ namespace iolease {
 enum class OpKind : uint32_t {
   kAccept = 1,       // multishot accept on a listener
   kRecv = 2,         // multishot recv with buffer select on a channel
-  kSend = 3,         // send or sendmsg of a channel's queued writes
+  kSend = 3,         // send or sendmsg of a channel's queued writes, never waiting in the kernel
   kConnect = 4,      // connect of a client channel
   kCloseCancel = 5,  // cancel of every operation on a socket that is closing
   kClose = 6,        // close of the socket, hard-linked after kCloseCancel
   kRecvCancel = 7,   // cancel of a channel's recv (pause, or a change of size class)
   kInternal = 8,     // the engine's own operations (fault injection); never reach JavaScript
+  kWritable = 9,     // a one-shot poll for POLLOUT: a channel's socket has room again
 };
 
 inline uint64_t EncodeUserData(OpKind kind, uint32_t slot, uint16_t generation, uint8_t group = 0) {
