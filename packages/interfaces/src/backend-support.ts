@@ -294,6 +294,7 @@ export class PressureNotifier {
 export class Writability {
   #pending = 0;
   #writable = true;
+  #ended = false;
   #marks: WaterMarks;
   readonly #onChange: (writable: boolean) => void;
 
@@ -306,9 +307,20 @@ export class Writability {
     this.#onChange = onChange;
   }
 
-  /** Whether pending bytes are at or below the marks' hysteresis (WATER-3). */
+  /**
+   * Whether the channel takes writes: pending bytes within the marks' hysteresis (WATER-3), and
+   * output not ended (WATER-6).
+   */
   get writable(): boolean {
-    return this.#writable;
+    return this.#writable && !this.#ended;
+  }
+
+  /**
+   * Output ended (`shutdown()`, close, failure): not writable from now on, whatever the pending
+   * bytes, and no further change is notified (WATER-6). Idempotent.
+   */
+  end(): void {
+    this.#ended = true;
   }
 
   /** The total byte length of the pending writes (WATER-2). */
@@ -341,7 +353,7 @@ export class Writability {
 
   #set(writable: boolean): void {
     this.#writable = writable;
-    this.#onChange(writable);
+    if (!this.#ended) this.#onChange(writable);
   }
 }
 

@@ -27,6 +27,7 @@ import type { PoolWaiter } from './pool.js';
 import { DETACHED, type PendingWrite, WriteQueue } from './write-queue.js';
 
 const EAGAIN = 11;
+const EMPTY_ADDRESS: SocketAddress = Object.freeze({ family: 'IPv4', address: '', port: 0 });
 const ENOBUFS = 105;
 const ECANCELED = 125;
 
@@ -127,12 +128,25 @@ export class UringChannel implements Channel, PoolWaiter {
     return this.#autoRead;
   }
   get localAddress(): SocketAddress {
-    this.#localAddress ??= this.#loop.address(this.#slot, false);
+    this.#localAddress ??= this.#address(false);
     return this.#localAddress;
   }
   get remoteAddress(): SocketAddress {
-    this.#remoteAddress ??= this.#loop.address(this.#slot, true);
+    this.#remoteAddress ??= this.#address(true);
     return this.#remoteAddress;
+  }
+
+  /**
+   * The addresses the engine captured at accept or connect (LIFE-13), read through the slot while
+   * it is this channel's: at finalize they are kept, since the slot then goes to another
+   * connection. None captured (a connection reset before it was accepted, a failed connect)
+   * reads as an empty address.
+   */
+  #address(peer: boolean): SocketAddress {
+    if (this.#finalized) return EMPTY_ADDRESS;
+    const a = this.#loop.native.address(this.#slot, peer);
+    if (typeof a === 'number') return EMPTY_ADDRESS;
+    return { family: a[0] === 4 ? 'IPv4' : 'IPv6', address: a[1], port: a[2] };
   }
 
   setHandler(handler: ChannelHandler): void {
@@ -179,6 +193,7 @@ export class UringChannel implements Channel, PoolWaiter {
   shutdown(): void {
     if (this.#outputEnded || this.#state === 'closed') return;
     this.#outputEnded = true;
+    this.#writability.end();
     this.#startSend(false);
   }
 
@@ -217,6 +232,7 @@ export class UringChannel implements Channel, PoolWaiter {
       // (the caller learns of it from the rejected promise).
       this.#handler = undefined;
       this.#state = 'closed';
+      this.#writability.end();
       this.#failure = error;
       this.#maybeFinalize();
       return;
@@ -656,6 +672,7 @@ export class UringChannel implements Channel, PoolWaiter {
   #beginClose(abortive: boolean, error: IoleaseError | undefined): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#writability.end();
     this.#failure = error;
     if (this.#waitingClass >= 0) {
       this.#loop.pool.forget(this.#waitingClass, this);
@@ -680,6 +697,9 @@ export class UringChannel implements Channel, PoolWaiter {
     // Every operation naming this slot must have completed before the slot can be reused.
     if (this.#closeOps > 0 || this.#recvCancels > 0 || this.#recv !== Recv.Idle || this.#sendInFlight) return;
     if (this.#connecting) return;
+    // The slot goes to another connection from here: keep this one's addresses (LIFE-13).
+    this.#localAddress ??= this.#address(false);
+    this.#remoteAddress ??= this.#address(true);
     this.#finalized = true;
     this.#handBackWake();
     this.#failAllWrites(this.#failure ?? channelClosedError());

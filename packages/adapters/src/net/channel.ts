@@ -118,6 +118,7 @@ export class NetChannel implements Channel, PoolReader {
   attach(socket: Socket, connecting: boolean): void {
     this.#socket = socket;
     this.#connecting = connecting;
+    if (!connecting) this.#captureAddresses();
     socket.on('end', () => {
       this.#eof = true;
       this.#updateReading(true);
@@ -149,12 +150,24 @@ export class NetChannel implements Channel, PoolReader {
     return this.#autoRead;
   }
   get localAddress(): SocketAddress {
-    this.#localAddress ??= toAddress(this.#socket.localAddress, this.#socket.localPort, this.#socket.localFamily);
-    return this.#localAddress;
+    this.#captureAddresses();
+    return this.#localAddress as SocketAddress;
   }
   get remoteAddress(): SocketAddress {
-    this.#remoteAddress ??= toAddress(this.#socket.remoteAddress, this.#socket.remotePort, this.#socket.remoteFamily);
-    return this.#remoteAddress;
+    this.#captureAddresses();
+    return this.#remoteAddress as SocketAddress;
+  }
+
+  /**
+   * Reads the connection's addresses once it is accepted or connected: node:net forgets them once
+   * the socket is destroyed, so read later (in onClose, after a reset) they would be empty
+   * (LIFE-13).
+   */
+  #captureAddresses(): void {
+    if (this.#remoteAddress !== undefined) return;
+    const socket = this.#socket;
+    this.#localAddress = toAddress(socket.localAddress, socket.localPort, socket.localFamily);
+    this.#remoteAddress = toAddress(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
   }
 
   setHandler(handler: ChannelHandler): void {
@@ -202,6 +215,7 @@ export class NetChannel implements Channel, PoolReader {
   shutdown(): void {
     if (this.#outputEnded || this.#state === 'closed') return;
     this.#outputEnded = true;
+    this.#writability.end();
     // node:net sends FIN after every write queued before end() (LIFE-4).
     this.#socket.end();
   }
@@ -234,6 +248,7 @@ export class NetChannel implements Channel, PoolReader {
   /** The client connection is up: reading may start. */
   onConnected(): void {
     this.#connecting = false;
+    this.#captureAddresses();
     this.#updateReading(true);
   }
 
@@ -555,6 +570,7 @@ export class NetChannel implements Channel, PoolReader {
   #beginClose(abortive: boolean, error: IoleaseError | undefined): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#writability.end();
     this.#failure = error;
     this.#socketReading = false;
     if (this.#readClass >= 0) this.#loop.pool.setReading(this, this.#readClass, -1);
@@ -571,6 +587,7 @@ export class NetChannel implements Channel, PoolReader {
     if (this.#state === 'open') {
       // Closed under us (the peer's reset arrives as 'error' first; this is the rest).
       this.#state = 'closed';
+      this.#writability.end();
       if (this.#readClass >= 0) this.#loop.pool.setReading(this, this.#readClass, -1);
       if (this.#waitingClass >= 0) this.#loop.pool.forget(this, this.#waitingClass);
     }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { deferred, echoServer, netConnect, randomBytes, readAll, sha256, sleep, watchdog } from '../helpers.js';
+import { deferred, echoServer, netConnect, randomBytes, readAll, sha256, sleep, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Open file descriptors of this process, where the platform shows them (Linux /proc). */
@@ -75,6 +75,118 @@ export function lifecycleSuite(kit: Kit): void {
         const longestGap = Math.max(...ticks.slice(1).map((t, i) => t - (ticks[i] as number)));
         expect(ticks.length).toBeGreaterThan(3);
         expect(longestGap).toBeLessThan(250);
+      });
+    });
+  });
+
+  describe('addresses', () => {
+    it('LIFE-13 a channel keeps its own addresses after close and after a reset, whoever connects next', async () => {
+      await withLoop(undefined, async (loop) => {
+        const closed = new Map<Channel, { remote: number; local: number }>();
+        const errored = new Map<Channel, number>();
+        const accepted: Channel[] = [];
+        const listener = await loop.listen({ port: 0 }, (channel) => {
+          accepted.push(channel);
+          // Nothing is read while the connection lives: the first look is after it ended.
+          return {
+            onEnd: (c) => c.shutdown(),
+            onError: (c) => errored.set(c, c.remoteAddress.port),
+            onClose: (c) => closed.set(c, { remote: c.remoteAddress.port, local: c.localAddress.port }),
+          };
+        });
+        const port = listener.address.port;
+        const first = await netConnect(port);
+        const firstPort = first.localPort as number;
+        first.end();
+        await until(() => closed.size === 1, 10_000, 'LIFE-13 first closed');
+        // New connections, likely in the first one's place (a slot, a socket object).
+        const later = await Promise.all([netConnect(port), netConnect(port)]);
+        const reset = await netConnect(port);
+        const resetPort = reset.localPort as number;
+        await until(() => accepted.length === 4, 10_000, 'LIFE-13 accepted');
+        reset.resetAndDestroy();
+        await until(() => errored.size === 1, 10_000, 'LIFE-13 reset');
+        const firstChannel = accepted[0] as Channel;
+        expect(closed.get(firstChannel)).toEqual({ remote: firstPort, local: port });
+        expect(firstChannel.remoteAddress).toMatchObject({ address: '127.0.0.1', port: firstPort });
+        expect(firstChannel.localAddress).toMatchObject({ address: '127.0.0.1', port });
+        expect([...errored.values()]).toEqual([resetPort]);
+        const resetChannel = accepted[3] as Channel;
+        expect(resetChannel.remoteAddress.port).toBe(resetPort);
+        for (const s of later) s.destroy();
+      });
+    });
+  });
+
+  describe('after close', () => {
+    for (const how of ['close', 'reset'] as const) {
+      it(`LIFE-14 POOL-5 after ${how}() returns inside onRead, no onRead, onEnd, onError or writability change follows`, async () => {
+        await withLoop({ sizeClasses: [{ size: 512, count: 64 }] }, async (loop) => {
+          const after: string[] = [];
+          let ended = false;
+          const closed = deferred();
+          const listener = await loop.listen({ port: 0 }, () => ({
+            onRead(channel, lease) {
+              lease.release();
+              if (ended) {
+                after.push('onRead');
+                return;
+              }
+              // Unwritable first, so a writability change is pending when the channel ends.
+              channel.setWaterMarks({ low: 0, high: 1 });
+              channel.write(new Uint8Array(64 * 1024));
+              ended = true;
+              channel[how]();
+            },
+            onEnd: () => {
+              if (ended) after.push('onEnd');
+            },
+            onError: () => {
+              if (ended) after.push('onError');
+            },
+            onWritabilityChanged: () => {
+              if (ended) after.push('onWritabilityChanged');
+            },
+            onClose: () => closed.resolve(),
+          }));
+          const socket = await netConnect(listener.address.port);
+          socket.on('error', () => {});
+          // Many small writes, so more data is on its way when the first read closes the channel.
+          for (let i = 0; i < 50; i++) socket.write(randomBytes(300));
+          socket.end();
+          await watchdog(closed.promise, 10_000, 'LIFE-14');
+          await sleep(50);
+          expect(after).toEqual([]);
+          expect(loop.pool.stats().leasesOut).toBe(0);
+          socket.destroy();
+        });
+      });
+    }
+
+    it('LIFE-14 LIFE-8 after onError, only onClose follows', async () => {
+      await withLoop(undefined, async (loop) => {
+        const events: string[] = [];
+        const closed = deferred();
+        const listener = await loop.listen({ port: 0 }, () => ({
+          onRead: (_c, lease) => {
+            events.push('onRead');
+            lease.release();
+          },
+          onEnd: () => events.push('onEnd'),
+          onError: () => events.push('onError'),
+          onWritabilityChanged: () => events.push('onWritabilityChanged'),
+          onClose: () => {
+            events.push('onClose');
+            closed.resolve();
+          },
+        }));
+        const socket = await netConnect(listener.address.port);
+        socket.write('x');
+        await until(() => events.length > 0, 10_000, 'LIFE-14 first read');
+        socket.resetAndDestroy();
+        await watchdog(closed.promise, 10_000, 'LIFE-14');
+        await sleep(20);
+        expect(events.slice(events.indexOf('onError'))).toEqual(['onError', 'onClose']);
       });
     });
   });

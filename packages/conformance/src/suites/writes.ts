@@ -273,6 +273,42 @@ export function writesSuite(kit: Kit): void {
       });
     });
 
+    it('WATER-6 WRITE-11 writable is false after shutdown() and after close, whatever is pending, and never notified', async () => {
+      await withLoop(undefined, async (loop) => {
+        const changes: boolean[] = [];
+        const onWritabilityChanged = (_c: unknown, writable: boolean) => changes.push(writable);
+        // Shut down while unwritable: the writes drain below low, and no change is notified.
+        const first = await connectToNetPeer(loop, { onWritabilityChanged }, { waterMarks: { low: 10, high: 100 } });
+        first.peer.pause();
+        const drained = readAll(first.peer);
+        expect(first.channel.writable).toBe(true);
+        // More than the socket takes while the peer does not read: it stays pending.
+        expect(first.channel.write(new Uint8Array(32 * 1024 * 1024))).toBe(false);
+        await until(() => changes.length === 1, 10_000, 'WATER-4 unwritable');
+        first.channel.shutdown();
+        expect(first.channel.writable).toBe(false);
+        expect(first.channel.write(new Uint8Array(1))).toBe(false);
+        first.peer.resume();
+        await watchdog(drained, 10_000, 'WATER-6');
+        await until(() => first.channel.pendingWriteBytes === 0, 10_000, 'WATER-6 drained');
+        await sleep(20);
+        expect(first.channel.writable).toBe(false);
+        first.channel.close();
+        // A writable channel that closes, and one the peer resets.
+        const second = await connectToNetPeer(loop, { onWritabilityChanged });
+        second.channel.close();
+        expect(second.channel.writable).toBe(false);
+        expect(second.channel.write(new Uint8Array(1))).toBe(false);
+        const errored = deferred();
+        const third = await connectToNetPeer(loop, { onWritabilityChanged, onError: () => errored.resolve() });
+        third.peer.resetAndDestroy();
+        await watchdog(errored.promise, 10_000, 'WATER-6 reset');
+        expect(third.channel.writable).toBe(false);
+        await sleep(20);
+        expect(changes).toEqual([false]);
+      });
+    });
+
     it('WATER-5 rejects bad water marks', async () => {
       await withLoop(undefined, async (loop) => {
         const { channel, peer } = await connectToNetPeer(loop, {});

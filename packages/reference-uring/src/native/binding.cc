@@ -317,12 +317,17 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     return Int(info, s == nullptr || s->fd < 0 ? -EBADF : iolease::SetKeepAlive(s->fd, info[1].ToBoolean(), I32(info, 2)));
   }
 
-  // address(slot, peer) -> [family, ip, port] or -errno
+  // address(slot, peer) -> [family, ip, port] or -errno: a channel's captured at accept or
+  // connect, a listener's from the kernel
   Napi::Value Address(const Napi::CallbackInfo& info) {
     Alive(info);
     Socket* s = engine_.sockets().Get(U32(info, 0));
+    const bool peer = info[1].ToBoolean();
     iolease::Address a;
-    int ret = s == nullptr || s->fd < 0 ? -EBADF : GetAddress(s->fd, info[1].ToBoolean(), &a);
+    int ret;
+    if (s == nullptr) ret = -EBADF;
+    else if (s->has_addresses) ret = FormatAddress(peer ? s->peer_address : s->local_address, &a);
+    else ret = s->fd < 0 ? -EBADF : GetAddress(s->fd, peer, &a);
     if (ret < 0) return Int(info, ret);
     Napi::Array out = Napi::Array::New(info.Env(), 3);
     out.Set(0u, a.family);

@@ -391,8 +391,11 @@ uint32_t Engine::DrainInto(uint32_t max) {
       const bool no_delay = sockets_.Get(slot)->no_delay;
       if (no_delay) SetNoDelay(res, true);
       res = static_cast<int32_t>(sockets_.Add(res));
+      CaptureAddresses(sockets_.Get(static_cast<uint32_t>(res)));
     } else if (kind == static_cast<uint32_t>(OpKind::kConnect)) {
-      sockets_.Get(slot)->connect_address.reset();
+      Socket* s = sockets_.Get(slot);
+      if (res == 0 && s->fd >= 0) CaptureAddresses(s);
+      s->connect_address.reset();
     } else if (kind == static_cast<uint32_t>(OpKind::kRecv)) {
       Socket* s = sockets_.Get(slot);
       if (s->fault_swallow_recv) {

@@ -23,6 +23,7 @@ uint32_t SocketTable::Add(int fd) {
   s.no_delay = true;
   s.recv_user_data = 0;
   s.fault_swallow_recv = false;
+  s.has_addresses = false;
   open_count_++;
   return slot;
 }
@@ -122,14 +123,27 @@ int GetAddress(int fd, bool peer, Address* out) {
   int ret = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
                  : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
   if (ret < 0) return -errno;
+  return FormatAddress(ss, out);
+}
+
+int CaptureAddresses(Socket* s) {
+  socklen_t len = sizeof(s->local_address);
+  if (getsockname(s->fd, reinterpret_cast<sockaddr*>(&s->local_address), &len) < 0) return -errno;
+  len = sizeof(s->peer_address);
+  if (getpeername(s->fd, reinterpret_cast<sockaddr*>(&s->peer_address), &len) < 0) return -errno;
+  s->has_addresses = true;
+  return 0;
+}
+
+int FormatAddress(const sockaddr_storage& ss, Address* out) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
     inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
     out->family = 4;
     out->port = ntohs(a->sin_port);
   } else if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
     inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
     out->family = 6;
     out->port = ntohs(a->sin6_port);

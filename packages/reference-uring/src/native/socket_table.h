@@ -33,6 +33,12 @@ struct Socket {
   bool fault_swallow_recv = false;  // test build: an injected reset ended the receive
   std::unique_ptr<SendMessage> send_vector;  // allocated on a channel's first vectored write
   std::unique_ptr<sockaddr_storage> connect_address;  // kept until connect completes
+  // A connection's own addresses, captured when it is accepted or connected: read later, after
+  // a reset or once the fd went to the kernel to close, they would fail or, by slot, name another
+  // connection (spec LIFE-13). Listeners have none and ask the kernel.
+  sockaddr_storage local_address;
+  sockaddr_storage peer_address;
+  bool has_addresses = false;
 };
 
 struct Address {
@@ -71,5 +77,10 @@ int SetNoDelay(int fd, bool on);
 int SetKeepAlive(int fd, bool on, int idle_seconds);
 int SetLingerZero(int fd);
 int GetAddress(int fd, bool peer, Address* out);
+// Formats a captured address; -EAFNOSUPPORT for anything but IPv4 and IPv6.
+int FormatAddress(const sockaddr_storage& ss, Address* out);
+// Captures a connected socket's local and peer addresses into `s`; -errno if the kernel refuses
+// (a connection reset before it was accepted, say), leaving none captured.
+int CaptureAddresses(Socket* s);
 
 }  // namespace iolease
