@@ -1,19 +1,13 @@
-import type { EventLoop, EventLoopOptions } from '@iolease/interfaces';
+import type { EventLoop, EventLoopOptions, LoopCapabilities } from '@iolease/interfaces';
 
 /**
- * The optional features of CONF-2 a backend declares (TERM-2). A test of an undeclared feature
- * is reported as skipped, never as passed.
+ * The optional features of CONF-2 a backend declares (TERM-2), as its loops report them in
+ * `loop.capabilities` (LOOP-9). A test of an undeclared feature is reported as skipped, never as
+ * passed.
  *
  * @since 0.1.0
  */
-export interface Capabilities {
-  /** Zero-copy sends with two-phase completion (WRITE-8). */
-  readonly zeroCopySend?: boolean;
-  /** `SO_REUSEPORT` listeners (LIFE-1). */
-  readonly reusePort?: boolean;
-  /** IPv6 listeners and connections (LIFE-1). */
-  readonly ipv6?: boolean;
-}
+export type Capabilities = Partial<LoopCapabilities>;
 
 /** The capability names of CONF-2. */
 export const CAPABILITIES: readonly (keyof Capabilities)[] = ['zeroCopySend', 'reusePort', 'ipv6'];

@@ -1,3 +1,4 @@
+import type { LoopCapabilities } from './capabilities.js';
 import type { Channel, ChannelHandler, ChannelOptions } from './channel.js';
 import type { DiagnosticsOptions, LeakReport } from './diagnostics.js';
 import type { AcceptCallback, Listener, ListenOptions } from './listener.js';
@@ -86,6 +87,11 @@ export interface EventLoop {
   readonly closed: boolean;
   /** The loop's receive memory (spec §3). */
   readonly pool: BufferPool;
+  /**
+   * The optional features it provides (LOOP-9, CONF-2). A request for one it lacks rejects with
+   * `ERR_IOLEASE_FEATURE_UNSUPPORTED`.
+   */
+  readonly capabilities: LoopCapabilities;
 
   /**
    * Opens a listener (LIFE-1).

@@ -35,6 +35,7 @@ export {
   Writability,
   writeAfterEndError,
 } from './backend-support.js';
+export { type LoopCapabilities, unsupportedRequest } from './capabilities.js';
 export type { Channel, ChannelHandler, ChannelOptions, ChannelState } from './channel.js';
 export {
   type DiagnosticsOptions,

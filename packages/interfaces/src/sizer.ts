@@ -25,7 +25,8 @@ export interface RecvByteBufferSizer {
    * sees it.
    *
    * @param bytesRead - bytes the read delivered, `0 <= bytesRead <= capacity`
-   * @param capacity - bytes the buffer could hold (at least the size of the mapped class, POOL-4)
+   * @param capacity - bytes the buffer could have received: usually at least the mapped class's
+   *   size, but less for the remaining part of an incremental buffer (POOL-4)
    */
   record(bytesRead: number, capacity: number): void;
 }

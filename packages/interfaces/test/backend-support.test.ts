@@ -15,6 +15,7 @@ import {
   loopClosedError,
   PressureNotifier,
   poolStatistics,
+  unsupportedRequest,
   validateLeakDetection,
   Writability,
   WritePins,
@@ -216,5 +217,17 @@ describe('listeners that throw', () => {
     expect(heard).toEqual([true]);
     expect(reported).toHaveLength(1);
     expect(reported[0]).toThrow('listener bug');
+  });
+});
+
+describe('capabilities', () => {
+  it('LOOP-9 unsupportedRequest names a missing reusePort or IPv6, and lets the rest through', () => {
+    const none = { zeroCopySend: false, reusePort: false, ipv6: false };
+    const all = { zeroCopySend: true, reusePort: true, ipv6: true };
+    const code = 'ERR_IOLEASE_FEATURE_UNSUPPORTED';
+    expect(unsupportedRequest(none, { reusePort: true, family: 4 })?.code).toBe(code);
+    expect(unsupportedRequest(none, { family: 6 })?.code).toBe(code);
+    expect(unsupportedRequest(none, { reusePort: false, family: 4 })).toBeUndefined();
+    expect(unsupportedRequest(all, { reusePort: true, family: 6 })).toBeUndefined();
   });
 });

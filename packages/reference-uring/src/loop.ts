@@ -16,11 +16,13 @@ import {
   LeakTracker,
   type Listener,
   type ListenOptions,
+  type LoopCapabilities,
   type LoopStatistics,
   loopClosedError,
   reportUncaught,
   type SocketAddress,
   type Unsubscribe,
+  unsupportedRequest,
   validateBoolean,
   validateConnectOptions,
   validateFunction,
@@ -75,6 +77,8 @@ type Socket = UringChannel | UringListener;
 export class UringEventLoop implements EventLoop {
   readonly backend = 'io_uring';
   readonly pool: UringBufferPool;
+  /** Zero-copy sends are not used yet (WRITE-8). */
+  readonly capabilities: LoopCapabilities = Object.freeze({ zeroCopySend: false, reusePort: true, ipv6: true });
   /**
    * The leak tracker at levels `sampled` and `all` (DIAG-1); none at `off` (DIAG-5).
    *
@@ -158,6 +162,8 @@ export class UringEventLoop implements EventLoop {
     } = validateListenOptions(options, this.#waterMarks);
     validateFunction('onAccept', onAccept);
     const { family, address: ip } = host;
+    const unsupported = unsupportedRequest(this.capabilities, { reusePort, family });
+    if (unsupported !== undefined) return Promise.reject(unsupported);
     let slot: number;
     try {
       slot = this.native.listen(family, ip, port, backlog, reusePort, ipv6Only, init.noDelay);
@@ -177,6 +183,8 @@ export class UringEventLoop implements EventLoop {
     const { host, port, channel: init } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
     const { family, address: ip } = host;
+    const unsupported = unsupportedRequest(this.capabilities, { family });
+    if (unsupported !== undefined) return Promise.reject(unsupported);
     // The sizer first: a factory that throws rejects the connect before anything is opened.
     const channelInit = this.#newChannelInit(init);
     if (channelInit instanceof IoleaseError) return Promise.reject(channelInit);

@@ -17,11 +17,13 @@ import {
   LeakTracker,
   type Listener,
   type ListenOptions,
+  type LoopCapabilities,
   type LoopStatistics,
   loopClosedError,
   type RecvByteBufferSizer,
   reportUncaught,
   type Unsubscribe,
+  unsupportedRequest,
   validateBoolean,
   validateConnectOptions,
   validateFunction,
@@ -47,6 +49,8 @@ export type NetEventLoopOptions = EventLoopOptions;
  */
 export class NetEventLoop implements EventLoop {
   readonly backend = 'node:net';
+  /** Zero-copy sends are not something node:net offers (WRITE-8). */
+  readonly capabilities: LoopCapabilities = Object.freeze({ zeroCopySend: false, reusePort: true, ipv6: true });
   readonly pool: NetBufferPool;
   /**
    * The leak tracker at levels `sampled` and `all` (DIAG-1); none at `off` (DIAG-5).
@@ -95,6 +99,8 @@ export class NetEventLoop implements EventLoop {
       channel: template,
     } = validateListenOptions(options, this.#waterMarks);
     validateFunction('onAccept', onAccept);
+    const unsupported = unsupportedRequest(this.capabilities, { reusePort, family: host.family });
+    if (unsupported !== undefined) return Promise.reject(unsupported);
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
     server.on('connection', (accepted) => this.#adopt(accepted, template, onAccept));
     this.#servers.add(server);
@@ -121,6 +127,8 @@ export class NetEventLoop implements EventLoop {
     this.#assertOpen();
     const { host, port, channel: template } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
+    const unsupported = unsupportedRequest(this.capabilities, { family: host.family });
+    if (unsupported !== undefined) return Promise.reject(unsupported);
     // The sizer first: a factory that throws rejects the connect before anything is opened.
     const sizer = createSizer(template);
     if (sizer instanceof IoleaseError) return Promise.reject(sizer);

@@ -196,6 +196,22 @@ export function contractSuite(kit: Kit): void {
       });
     });
 
+    it('LOOP-9 CONF-2 loop.capabilities reports the declared features; a request for a missing one rejects with FEATURE_UNSUPPORTED', async () => {
+      await withLoop(undefined, async (loop) => {
+        for (const c of CAPABILITIES) expect(loop.capabilities[c], c).toBe(kit.has(c));
+        const unsupported = expect.objectContaining({ code: 'ERR_IOLEASE_FEATURE_UNSUPPORTED' });
+        if (!loop.capabilities.reusePort) {
+          await expect(loop.listen({ port: 0, reusePort: true }, () => ({}))).rejects.toEqual(unsupported);
+        }
+        if (!loop.capabilities.ipv6) {
+          await expect(loop.listen({ host: '::1', port: 0 }, () => ({}))).rejects.toEqual(unsupported);
+          await expect(loop.connect({ host: '::1', port: 9 })).rejects.toEqual(unsupported);
+        }
+        expect(loop.stats().listenersOpen).toBe(0);
+        expect(loop.stats().channelsOpen).toBe(0);
+      });
+    });
+
     it('POOL-7 the pool exposes its size classes and the mapping from a preferred size', async () => {
       const classes = [
         { size: 256, count: 4 },
