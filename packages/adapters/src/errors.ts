@@ -1,13 +1,36 @@
 import { ErrorCode, IoleaseError, IoleaseSystemError } from '@iolease/interfaces';
 
-/** A node:net error (`code`, `errno`, `syscall`) as the iolease system error it stands for (ERR-3). */
+/** Node's own error codes that stand for an iolease one (ERR-1): no errno behind them. */
+const NODE_CODES: Readonly<Record<string, string>> = {
+  ERR_STREAM_WRITE_AFTER_END: ErrorCode.WRITE_AFTER_END,
+  ERR_STREAM_DESTROYED: ErrorCode.CHANNEL_CLOSED,
+  ERR_SOCKET_CLOSED: ErrorCode.CHANNEL_CLOSED,
+  ERR_SOCKET_CLOSED_BEFORE_CONNECTION: ErrorCode.CHANNEL_CLOSED,
+};
+
+/**
+ * A node:net error as the iolease error it stands for: an errno (`code`, `errno`, `syscall`, and
+ * `address`/`port` where Node gives them) as a system error (ERR-3), Node's own codes as theirs.
+ */
 export function fromNodeError(error: unknown, fallbackSyscall: string): IoleaseError {
   if (error instanceof IoleaseError) return error;
-  const e = error as { code?: unknown; errno?: unknown; syscall?: unknown; message?: unknown };
+  const e = error as {
+    code?: unknown;
+    errno?: unknown;
+    syscall?: unknown;
+    message?: unknown;
+    address?: unknown;
+    port?: unknown;
+  };
   if (typeof e?.code === 'string' && typeof e.errno === 'number') {
-    return new IoleaseSystemError(e.code, e.errno, typeof e.syscall === 'string' ? e.syscall : fallbackSyscall);
+    const where =
+      typeof e.address === 'string' && typeof e.port === 'number' ? { address: e.address, port: e.port } : undefined;
+    const syscall = typeof e.syscall === 'string' ? e.syscall : fallbackSyscall;
+    return new IoleaseSystemError(e.code, e.errno, syscall, where && `${where.address}:${where.port}`, where);
   }
-  return new IoleaseError(ErrorCode.CHANNEL_CLOSED, `The connection failed: ${String(e?.message ?? error)}`, {
-    cause: error,
-  });
+  if (e?.code === 'ERR_SOCKET_CONNECTION_TIMEOUT') {
+    return new IoleaseSystemError('ETIMEDOUT', 110, fallbackSyscall);
+  }
+  const code = (typeof e?.code === 'string' && NODE_CODES[e.code]) || ErrorCode.CHANNEL_CLOSED;
+  return new IoleaseError(code, `The connection failed: ${String(e?.message ?? error)}`, { cause: error });
 }

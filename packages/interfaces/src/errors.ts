@@ -78,22 +78,57 @@ export class IoleaseSystemError extends IoleaseError {
   readonly errno: number;
   /** The system call or io_uring operation that failed (e.g. `connect`, `recv`). */
   readonly syscall: string;
+  /** The remote address of a failed `connect`, or the local one of a failed `listen`, as in Node. */
+  readonly address?: string;
+  /** The port that goes with {@link IoleaseSystemError.address}. */
+  readonly port?: number;
 
   /**
    * @param errnoName - the POSIX name, e.g. `ECONNRESET`; becomes {@link IoleaseError.code}
    * @param errno - the errno value; stored negative whatever its sign here
    * @param syscall - the failed operation
    * @param detail - optional extra text for the message (an address, a path)
+   * @param where - the address and port the operation was about, kept as properties (ERR-3)
    */
-  constructor(errnoName: string, errno: number, syscall: string, detail?: string) {
+  constructor(
+    errnoName: string,
+    errno: number,
+    syscall: string,
+    detail?: string,
+    where?: { readonly address: string; readonly port: number },
+  ) {
     super(errnoName, `${syscall} ${errnoName}${detail === undefined ? '' : ` ${detail}`}`);
     this.errno = -Math.abs(errno);
     this.syscall = syscall;
+    if (where !== undefined) {
+      this.address = where.address;
+      this.port = where.port;
+    }
   }
 
   /** `'IoleaseSystemError'`, as `Error#name`. */
   override get name(): string {
     return 'IoleaseSystemError';
+  }
+}
+
+/**
+ * The error of a second `release()`, or of reading a released lease's bytes (LEASE-3, LEASE-4):
+ * `leaseId` names the lease, so code need not parse the message.
+ *
+ * @since 0.2.0
+ */
+export class LeaseReleasedError extends IoleaseError {
+  /** The `id` of the lease. */
+  readonly leaseId: number;
+
+  /**
+   * @param leaseId - the lease's `id`
+   * @param message - a human-readable explanation; not part of the contract
+   */
+  constructor(leaseId: number, message: string) {
+    super(ErrorCode.LEASE_RELEASED, message);
+    this.leaseId = leaseId;
   }
 }
 

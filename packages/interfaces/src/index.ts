@@ -44,7 +44,14 @@ export {
   type LeakReport,
   POISON_BYTE,
 } from './diagnostics.js';
-export { ErrorCode, IoleaseError, type IoleaseErrorCode, IoleaseSystemError, isIoleaseError } from './errors.js';
+export {
+  ErrorCode,
+  IoleaseError,
+  type IoleaseErrorCode,
+  IoleaseSystemError,
+  isIoleaseError,
+  LeaseReleasedError,
+} from './errors.js';
 export type {
   ConnectOptions,
   EventLoop,

@@ -1,4 +1,4 @@
-import { ErrorCode, IoleaseError } from './errors.js';
+import { type IoleaseError, LeaseReleasedError } from './errors.js';
 import type { Lease } from './lease.js';
 
 /**
@@ -84,8 +84,8 @@ export class PooledLease implements Lease {
 }
 
 function releasedError(id: number, what: 'read' | 'release'): IoleaseError {
-  return new IoleaseError(
-    ErrorCode.LEASE_RELEASED,
+  return new LeaseReleasedError(
+    id,
     what === 'release'
       ? `Lease ${id} was already released; a lease is released exactly once (LEASE-3)`
       : `Lease ${id} was released; its bytes may not be read any more (LEASE-4)`,

@@ -392,6 +392,8 @@ export class UringChannel implements Channel, PoolWaiter {
 
   /** Close as part of a failed connect or loop teardown, with an error for pending writes. */
   abort(error: IoleaseError | undefined): void {
+    // Still connecting: the caller learns of it from the rejected promise, with no callbacks.
+    if (this.#connecting) this.#handler = undefined;
     this.#beginClose(false, error);
   }
 

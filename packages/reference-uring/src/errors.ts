@@ -11,7 +11,12 @@ export function errnoName(errno: number): string {
   return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
 }
 
-/** A system error from a -errno result. */
-export function systemError(errno: number, syscall: string, detail?: string): IoleaseSystemError {
-  return new IoleaseSystemError(errnoName(errno), errno, syscall, detail);
+/** A system error from a -errno result; `where` adds the address and port, as Node's do (ERR-3). */
+export function systemError(
+  errno: number,
+  syscall: string,
+  where?: { readonly address: string; readonly port: number },
+): IoleaseSystemError {
+  const detail = where === undefined ? undefined : `${where.address}:${where.port}`;
+  return new IoleaseSystemError(errnoName(errno), errno, syscall, detail, where);
 }

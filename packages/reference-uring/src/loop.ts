@@ -110,7 +110,7 @@ export class UringEventLoop implements EventLoop {
   #bytesWritten = 0;
   readonly #connects = new Map<
     UringChannel,
-    { resolve: (c: Channel) => void; reject: (e: unknown) => void; detail: string }
+    { resolve: (c: Channel) => void; reject: (e: unknown) => void; where: { address: string; port: number } }
   >();
 
   constructor(options: UringEventLoopOptions = {}) {
@@ -168,7 +168,7 @@ export class UringEventLoop implements EventLoop {
     try {
       slot = this.native.listen(family, ip, port, backlog, reusePort, ipv6Only, init.noDelay);
     } catch (cause) {
-      return Promise.reject(nativeError(cause, `${ip}:${port}`));
+      return Promise.reject(nativeError(cause, { address: ip, port }));
     }
     const address = this.address(slot, false);
     const listener = new UringListener(this, slot, address, onAccept, () => this.#newChannelInit(init));
@@ -189,7 +189,7 @@ export class UringEventLoop implements EventLoop {
     const channelInit = this.#newChannelInit(init);
     if (channelInit instanceof IoleaseError) return Promise.reject(channelInit);
     const slot = this.native.connect(family, ip, port, init.noDelay);
-    if (slot < 0) return Promise.reject(systemError(slot, 'connect', `${ip}:${port}`));
+    if (slot < 0) return Promise.reject(systemError(slot, 'connect', { address: ip, port }));
     const channel = new UringChannel(this, slot, this.#nextChannelId++, channelInit, true);
     this.#sockets[slot] = channel;
     this.#openChannels++;
@@ -197,7 +197,7 @@ export class UringEventLoop implements EventLoop {
     if (handler !== undefined) channel.setHandler(handler);
     this.requestPump();
     return new Promise((resolve, reject) => {
-      this.#connects.set(channel, { resolve, reject, detail: `${ip}:${port}` });
+      this.#connects.set(channel, { resolve, reject, where: { address: ip, port } });
     });
   }
 
@@ -326,7 +326,8 @@ export class UringEventLoop implements EventLoop {
     const pending = this.#connects.get(channel);
     if (pending !== undefined) {
       this.#connects.delete(channel);
-      pending.reject(systemError(-125, 'connect', pending.detail));
+      // Aborted by loop.close() (the only way a channel ends before its connect completes).
+      pending.reject(this.#closed ? loopClosedError() : systemError(-125, 'connect', pending.where));
     }
     this.#checkDrained();
   }
@@ -430,10 +431,12 @@ export class UringEventLoop implements EventLoop {
   #onConnect(channel: UringChannel, res: number): void {
     const pending = this.#connects.get(channel);
     this.#connects.delete(channel);
-    const error = res < 0 ? systemError(res, 'connect', pending?.detail) : undefined;
+    const error = res < 0 ? systemError(res, 'connect', pending?.where) : undefined;
     // Settle the promise first: once connected, whatever happens next (a failing sizer, say)
     // reaches the handler as the channel's own error, not as a failed connect.
-    if (error !== undefined) pending?.reject(error);
+    if (this.#closed && channel.state !== 'open')
+      pending?.reject(loopClosedError()); // cancelled by close()
+    else if (error !== undefined) pending?.reject(error);
     else if (channel.state === 'open') pending?.resolve(channel);
     else pending?.reject(new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting'));
     channel.onConnect(error);
@@ -467,9 +470,9 @@ export class UringEventLoop implements EventLoop {
   }
 }
 
-function nativeError(cause: unknown, detail: string): unknown {
+function nativeError(cause: unknown, where: { address: string; port: number }): unknown {
   const e = cause as { errno?: number; syscall?: string };
-  if (typeof e?.errno === 'number' && typeof e.syscall === 'string') return systemError(e.errno, e.syscall, detail);
+  if (typeof e?.errno === 'number' && typeof e.syscall === 'string') return systemError(e.errno, e.syscall, where);
   return cause;
 }
 

@@ -265,6 +265,8 @@ export class NetChannel implements Channel, PoolReader {
 
   /** Closes as part of loop teardown, with an error for pending writes. */
   abort(error: IoleaseError | undefined): void {
+    // Still connecting: the caller learns of it from the rejected promise, with no callbacks.
+    if (this.#connecting) this.#handler = undefined;
     this.#beginClose(false, error);
   }
 

@@ -148,7 +148,11 @@ export class NetEventLoop implements EventLoop {
       // closed, so a rejected connect leaves nothing open behind it.
       const onClose = () =>
         reject(
-          channel.failure ?? new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting'),
+          channel.failure ??
+            // Aborted by loop.close(): the only way a channel ends before its connect completes.
+            (this.#closed
+              ? loopClosedError()
+              : new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting')),
         );
       socket.once('close', onClose);
       socket.once('connect', () => {

@@ -67,10 +67,13 @@ export function echoSuite(kit: Kit): void {
         const listener = await echoServer(loop);
         const port = listener.address.port;
         await listener.close();
+        // As Node's: the address and port the connect was for are properties (ERR-3).
         await expect(loop.connect({ port })).rejects.toMatchObject({
           code: 'ECONNREFUSED',
           syscall: 'connect',
           errno: -111,
+          address: '127.0.0.1',
+          port,
         });
         expect(loop.stats().channelsOpen).toBe(0);
       });

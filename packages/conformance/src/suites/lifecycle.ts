@@ -79,6 +79,32 @@ export function lifecycleSuite(kit: Kit): void {
     });
   });
 
+  describe('connect and loop close', () => {
+    it('LIFE-3 LIFE-10 a connect in flight when the loop closes rejects with LOOP_CLOSED, with no handler callback', async () => {
+      const server = net.createServer((s) => s.destroy());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as net.AddressInfo;
+      const loop = await backend.createLoop();
+      const calls: string[] = [];
+      const record = (name: string) => () => calls.push(name);
+      const pending = loop.connect(
+        { port },
+        {
+          onRead: record('onRead'),
+          onEnd: record('onEnd'),
+          onError: record('onError'),
+          onWritabilityChanged: record('onWritabilityChanged'),
+          onClose: record('onClose'),
+        },
+      );
+      const closing = loop.close();
+      await expect(pending).rejects.toMatchObject({ code: 'ERR_IOLEASE_LOOP_CLOSED' });
+      await watchdog(closing, 10_000, 'LIFE-10');
+      expect(calls).toEqual([]);
+      server.close();
+    });
+  });
+
   describe('addresses', () => {
     it('LIFE-13 a channel keeps its own addresses after close and after a reset, whoever connects next', async () => {
       await withLoop(undefined, async (loop) => {
@@ -215,18 +241,21 @@ export function lifecycleSuite(kit: Kit): void {
       [{ diagnostics: { poison: 'yes' } }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
       [{ diagnostics: { leakDetection: 'sometimes' } }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
       [42, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
-    ])('POOL-2 ERR-1 ERR-2 the loop factory rejects %j with %s, before opening anything', async (options, c) => {
-      const before = canCountFds ? openFds() : 0;
-      let error: unknown;
-      try {
-        await backend.createLoop(options as never);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(Error);
-      expect(error).toMatchObject({ code: c });
-      if (canCountFds) expect(openFds()).toBe(before);
-    });
+    ])(
+      'POOL-2 WATER-5 ERR-1 ERR-2 the loop factory rejects %j with %s, before opening anything',
+      async (options, c) => {
+        const before = canCountFds ? openFds() : 0;
+        let error: unknown;
+        try {
+          await backend.createLoop(options as never);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(Error);
+        expect(error).toMatchObject({ code: c });
+        if (canCountFds) expect(openFds()).toBe(before);
+      },
+    );
 
     it('ERR-1 ERR-2 listen, connect and channel methods reject bad arguments synchronously', async () => {
       await withLoop(undefined, async (loop) => {
