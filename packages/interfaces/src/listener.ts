@@ -38,6 +38,12 @@ export interface Listener {
   /** Whether {@link Listener.close} was called. */
   readonly closed: boolean;
   /**
+   * Accepts that failed, as far as the backend sees them (LIFE-15): the listener stays open
+   * through them and retries. A backend whose host hides some (libuv drops connections it cannot
+   * accept for want of descriptors) counts what it is told.
+   */
+  readonly acceptErrors: number;
+  /**
    * Stops accepting (LIFE-11). Channels already accepted stay open. Idempotent.
    *
    * @returns resolves once the socket is closed

@@ -35,7 +35,7 @@ export class UringListener implements Listener {
   #retryTimer: NodeJS.Timeout | undefined;
   /** Accepts that failed in a row; reset by a successful one. */
   #failures = 0;
-  /** Accepts that failed in all (ERR-3: the listener stays open and retries). */
+  /** Accepts that failed in all (LIFE-15: the listener stays open and retries). */
   acceptErrors = 0;
 
   constructor(

@@ -7,6 +7,8 @@ import { ErrorCode, IoleaseError, type Listener, type SocketAddress } from '@iol
  */
 export class NetListener implements Listener {
   readonly address: SocketAddress;
+  /** Accepts Node reported as failed (the server's 'error' once listening); it keeps listening. */
+  acceptErrors = 0;
   readonly #server: net.Server;
   #closePromise: Promise<void> | undefined;
   readonly #onClosed: () => void;

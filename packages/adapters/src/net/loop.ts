@@ -111,11 +111,15 @@ export class NetEventLoop implements EventLoop {
       });
       server.listen({ host: host.address, port, backlog, ipv6Only, reusePort }, () => {
         server.removeAllListeners('error');
-        server.on('error', reportUncaught);
         const listener = new NetListener(server, () => {
           this.#servers.delete(server);
           this.#listeners.delete(listener);
           this.#checkDrained();
+        });
+        // Once listening, node:net reports only failed accepts (EMFILE when libuv's spare
+        // descriptor trick cannot help, say), and keeps listening: count them (LIFE-15).
+        server.on('error', () => {
+          listener.acceptErrors++;
         });
         this.#listeners.add(listener);
         resolve(listener);

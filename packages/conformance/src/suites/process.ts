@@ -41,6 +41,53 @@ export function processSuite(kit: Kit): void {
       expect(exiting).toEqual({ code: 0, stdout: 'exited by itself\n' });
     });
 
+    it('LIFE-15 with no file descriptor left (EMFILE) the listener stays open, and serves again once fds are free', async () => {
+      // A child that fills its own fd table, keeping a handful free for the clients it opens.
+      const result = await runNode(
+        `import net from 'node:net';
+         import fs from 'node:fs';
+         ${prelude}
+         let uncaught = 0;
+         process.on('uncaughtException', () => uncaught++);
+         const listener = await loop.listen({ port: 0 }, () => ({
+           onRead: (c, lease) => c.write(lease.bytes, () => lease.release()),
+         }));
+         const filler = [];
+         try { for (;;) filler.push(fs.openSync('/dev/null', 'r')); } catch {}
+         for (const fd of filler.splice(0, 6)) fs.closeSync(fd);
+         // Five clients take five of the six free fds: the server runs out while accepting them.
+         const clients = [];
+         for (let i = 0; i < 5; i++) {
+           await new Promise((resolve) => {
+             const s = net.connect(listener.address.port, '127.0.0.1', resolve);
+             s.on('error', resolve);
+             clients.push(s);
+           });
+         }
+         await new Promise((r) => setTimeout(r, 300));
+         for (const s of clients) s.destroy();
+         for (const fd of filler.splice(0, 50)) fs.closeSync(fd);
+         // A new client once descriptors are free: served as if nothing happened.
+         const echo = await new Promise((resolve) => {
+           const s = net.connect(listener.address.port, '127.0.0.1', () => s.write('again'));
+           let got = '';
+           s.on('data', (d) => { got += d; if (got === 'again') { s.destroy(); resolve(got); } });
+           s.on('error', () => resolve('error'));
+           setTimeout(() => resolve('timeout ' + got), 5000);
+         });
+         console.log(JSON.stringify({ echo, open: !listener.closed, uncaught, counted: Number.isSafeInteger(listener.acceptErrors) }));
+         for (const fd of filler) fs.closeSync(fd);
+         await loop.close();`,
+      );
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout), result.stdout).toEqual({
+        echo: 'again',
+        open: true,
+        uncaught: 0,
+        counted: true,
+      });
+    });
+
     it('LOOP-5 an exception in a handler is reported as uncaught and the loop keeps serving', async () => {
       const result = await runNode(
         `import net from 'node:net';

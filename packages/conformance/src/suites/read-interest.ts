@@ -89,6 +89,34 @@ export function readInterestSuite(kit: Kit): void {
       });
     });
 
+    it('READ-4 read() called inside the onRead that satisfied the last one is a new request: a pull loop reads everything', async () => {
+      await withLoop(undefined, async (loop) => {
+        const received: Buffer[] = [];
+        const ended = deferred();
+        const { channel, peer } = await connectToNetPeer(
+          loop,
+          {
+            onRead(c, lease) {
+              received.push(Buffer.from(lease.bytes));
+              lease.release();
+              c.read(); // the next one, asked for from inside this delivery
+            },
+            onEnd: () => ended.resolve(),
+          },
+          { autoRead: false },
+        );
+        const payload = randomBytes(200_000);
+        for (let off = 0; off < payload.length; off += 7000) peer.write(payload.subarray(off, off + 7000));
+        peer.end();
+        channel.read();
+        await watchdog(ended.promise, 10_000, 'READ-4 pull loop', () => ({
+          received: received.reduce((n, b) => n + b.length, 0),
+        }));
+        expect(sha256(received)).toBe(sha256(payload));
+        channel.close();
+      });
+    });
+
     it('LIFE-2 reads start only once a handler is set', async () => {
       await withLoop(undefined, async (loop) => {
         const accepted = deferred<Channel>();
