@@ -234,14 +234,19 @@ export function poolStatistics(classes: readonly (SizeClassStatistics & { bytesL
     pressureEvents += c.pressureEvents;
   }
   return {
-    classes: classes.map(({ size, count, available, leased, pressureEvents: p, underPressure }) => ({
-      size,
-      count,
-      available,
-      leased,
-      pressureEvents: p,
-      underPressure,
-    })),
+    classes: classes.map(
+      ({ size, count, available, leased, held, returning, quarantined, pressureEvents: p, underPressure }) => ({
+        size,
+        count,
+        available,
+        leased,
+        held,
+        returning,
+        quarantined,
+        pressureEvents: p,
+        underPressure,
+      }),
+    ),
     leasesOut,
     bytesLeased,
     capacityBytes,
@@ -372,16 +377,20 @@ export class LeakTracker {
   readonly #registry: FinalizationRegistry<LeakReport>;
   readonly #listeners = new Set<(report: LeakReport) => void>();
   readonly #defer: (task: () => void) => void;
+  readonly #onCollected: ((report: LeakReport) => void) | undefined;
   #delivered = 0;
   #leaks = 0;
 
   /**
    * @param level - `sampled` or `all`
    * @param defer - how the backend runs callbacks later, e.g. a {@link DeferQueue}'s `defer`
+   * @param onCollected - told of each leak at once, before the listeners, e.g. so the pool moves
+   *   its buffer to `quarantined` (POOL-5); it must not throw
    */
-  constructor(level: 'sampled' | 'all', defer: (task: () => void) => void) {
+  constructor(level: 'sampled' | 'all', defer: (task: () => void) => void, onCollected?: (report: LeakReport) => void) {
     this.level = level;
     this.#defer = defer;
+    this.#onCollected = onCollected;
     this.#registry = new FinalizationRegistry((report) => this.#collected(report));
   }
 
@@ -397,6 +406,7 @@ export class LeakTracker {
       leaseId: lease.id,
       channelId,
       sizeClass: lease.sizeClass,
+      length: lease.length,
       acquisitionSite: new Error(`lease ${lease.id} delivered here`).stack,
     };
     this.#registry.register(lease, report, lease);
@@ -418,6 +428,7 @@ export class LeakTracker {
 
   #collected(report: LeakReport): void {
     this.#leaks++;
+    this.#onCollected?.(report);
     this.#defer(() => callEach(this.#listeners, report));
   }
 }

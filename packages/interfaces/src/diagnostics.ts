@@ -25,6 +25,8 @@ export interface LeakReport {
   readonly channelId: number;
   /** Buffer size of its size class. */
   readonly sizeClass: number;
+  /** Bytes the lease held. */
+  readonly length: number;
   /** Stack trace of the read that delivered it, when the level captured one. */
   readonly acquisitionSite: string | undefined;
 }

@@ -11,10 +11,23 @@ export interface SizeClassStatistics {
   readonly size: number;
   /** Buffers in the class. */
   readonly count: number;
-  /** Buffers free for the kernel or backend to fill. */
+  /**
+   * Buffers free for the kernel or backend to fill. On io_uring this includes buffers the kernel
+   * has just filled for completions the loop has not seen yet.
+   */
   readonly available: number;
-  /** Buffers held by the application as leases, or held for a paused channel (READ-2). */
+  /**
+   * Buffers delivered and not given back: leases the application holds (a lease released while a
+   * write still sends it counts until that write completes, LEASE-10), and data held for a
+   * paused channel (READ-2).
+   */
   readonly leased: number;
+  /** Of {@link SizeClassStatistics.leased}, buffers held for paused channels, not yet delivered (READ-2). */
+  readonly held: number;
+  /** Buffers given back and on their way to the kernel or free list (a return batch, not yet applied). */
+  readonly returning: number;
+  /** Buffers of leases found leaked (DIAG-2): never reused, since a view of them may live on. */
+  readonly quarantined: number;
   /** Times the class ran out of buffers (PRESS-5). */
   readonly pressureEvents: number;
   /** Whether the class is exhausted now (PRESS-4). */
@@ -29,7 +42,7 @@ export interface SizeClassStatistics {
 export interface PoolStatistics {
   /** One entry per size class, smallest first. */
   readonly classes: readonly SizeClassStatistics[];
-  /** Leases delivered and not yet released, across all classes. */
+  /** Leases delivered and not yet released (nor found leaked), across all classes. */
   readonly leasesOut: number;
   /** Bytes received into leases not yet released. */
   readonly bytesLeased: number;

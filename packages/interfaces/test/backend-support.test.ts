@@ -64,14 +64,45 @@ describe('backend support', () => {
   });
 
   it('POOL-5 poolStatistics sums the classes', () => {
+    const counts = { held: 1, returning: 0, quarantined: 0 };
     const stats = poolStatistics([
-      { size: 512, count: 4, available: 1, leased: 3, bytesLeased: 700, pressureEvents: 2, underPressure: false },
-      { size: 4096, count: 2, available: 2, leased: 0, bytesLeased: 0, pressureEvents: 1, underPressure: true },
+      {
+        size: 512,
+        count: 4,
+        available: 1,
+        leased: 3,
+        ...counts,
+        bytesLeased: 700,
+        pressureEvents: 2,
+        underPressure: false,
+      },
+      {
+        size: 4096,
+        count: 2,
+        available: 1,
+        leased: 0,
+        held: 0,
+        returning: 1,
+        quarantined: 0,
+        bytesLeased: 0,
+        pressureEvents: 1,
+        underPressure: true,
+      },
     ]);
     expect(stats).toEqual({
       classes: [
-        { size: 512, count: 4, available: 1, leased: 3, pressureEvents: 2, underPressure: false },
-        { size: 4096, count: 2, available: 2, leased: 0, pressureEvents: 1, underPressure: true },
+        { size: 512, count: 4, available: 1, leased: 3, ...counts, pressureEvents: 2, underPressure: false },
+        {
+          size: 4096,
+          count: 2,
+          available: 1,
+          leased: 0,
+          held: 0,
+          returning: 1,
+          quarantined: 0,
+          pressureEvents: 1,
+          underPressure: true,
+        },
       ],
       leasesOut: 3,
       bytesLeased: 700,

@@ -506,6 +506,7 @@ export class UringChannel implements Channel, PoolWaiter {
     }
     if (this.#held.length > 0 || !this.#wantsDelivery()) {
       this.#held.push(lease);
+      this.#loop.pool.hold(lease.sizeClass, 1);
     } else {
       this.#readRequested = false;
       this.#callOnRead(lease);
@@ -549,6 +550,7 @@ export class UringChannel implements Channel, PoolWaiter {
   #deliverHeld(): void {
     while (this.#held.length > 0 && this.#wantsDelivery()) {
       const lease = this.#held.shift() as PooledLease;
+      this.#loop.pool.hold(lease.sizeClass, -1);
       this.#readRequested = false;
       this.#callOnRead(lease);
     }
@@ -705,7 +707,10 @@ export class UringChannel implements Channel, PoolWaiter {
     this.#finalized = true;
     this.#handBackWake();
     this.#failAllWrites(this.#failure ?? channelClosedError());
-    for (const lease of this.#held.splice(0)) lease.release();
+    for (const lease of this.#held.splice(0)) {
+      this.#loop.pool.hold(lease.sizeClass, -1);
+      lease.release();
+    }
     this.#loop.channelFinalized(this.#slot, this);
     const handler = this.#handler;
     // Through the deferred queue, so it follows any callback already deferred (LIFE-12).

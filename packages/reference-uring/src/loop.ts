@@ -122,7 +122,14 @@ export class UringEventLoop implements EventLoop {
     const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
     const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
     const leakDetection = validateLeakDetection(diagnostics.leakDetection);
-    this.leaks = leakDetection === 'off' ? undefined : new LeakTracker(leakDetection, (task) => this.defer(task));
+    this.leaks =
+      leakDetection === 'off'
+        ? undefined
+        : new LeakTracker(
+            leakDetection,
+            (task) => this.defer(task),
+            (report) => this.pool.quarantine(report.sizeClass, report.length),
+          );
     const binding = loadBinding();
     this.maxIov = binding.maxIov;
     try {

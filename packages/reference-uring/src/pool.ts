@@ -34,6 +34,10 @@ interface ClassState {
   readonly buffers: (ArrayBuffer | undefined)[];
   /** Buffers delivered and not given back (leases, and data held for paused channels). */
   leased: number;
+  /** Of those, held for paused channels (READ-2). */
+  held: number;
+  /** Buffers of leaked leases, never reused (DIAG-2). */
+  quarantined: number;
   bytesLeased: number;
   /**
    * Buffers the kernel can pick, as far as completions seen so far tell: count, minus buffers
@@ -96,6 +100,8 @@ export class UringBufferPool implements BufferPool {
       count: c.count,
       buffers: new Array<ArrayBuffer | undefined>(c.count).fill(undefined),
       leased: 0,
+      held: 0,
+      quarantined: 0,
       bytesLeased: 0,
       ringFree: c.count,
       underPressure: false,
@@ -249,13 +255,46 @@ export class UringBufferPool implements BufferPool {
     }));
   }
 
+  /**
+   * A channel holds (`delta` 1) or stops holding (-1) a buffer of class `sizeClass` for later
+   * delivery (READ-2).
+   *
+   * @internal
+   */
+  hold(sizeClass: number, delta: number): void {
+    (this.#classes[this.classIndexFor(sizeClass)] as ClassState).held += delta;
+  }
+
+  /**
+   * Leak detection found a lease of class `sizeClass` holding `length` bytes collected unreleased:
+   * its buffer is never reused (DIAG-2), and counts as quarantined from now on (POOL-5).
+   *
+   * @internal
+   */
+  quarantine(sizeClass: number, length: number): void {
+    const c = this.#classes[this.classIndexFor(sizeClass)] as ClassState;
+    c.leased--;
+    c.bytesLeased -= length;
+    c.quarantined++;
+  }
+
   stats(): PoolStatistics {
+    // Buffers given back since the last pump wait in the shared return queue (POOL-5).
+    const returning = new Array<number>(this.#classes.length).fill(0);
+    const q = this.#returns;
+    for (let i = 1; i <= (q[0] as number); i++) {
+      const index = (q[i] as number) >>> 16;
+      returning[index] = (returning[index] as number) + 1;
+    }
     return poolStatistics(
-      this.#classes.map((c) => ({
+      this.#classes.map((c, i) => ({
         size: c.size,
         count: c.count,
-        available: c.count - c.leased,
+        available: c.count - c.leased - c.quarantined - (returning[i] as number),
         leased: c.leased,
+        held: c.held,
+        returning: returning[i] as number,
+        quarantined: c.quarantined,
         bytesLeased: c.bytesLeased,
         pressureEvents: c.pressureEvents,
         underPressure: c.underPressure,

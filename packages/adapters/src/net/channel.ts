@@ -393,6 +393,7 @@ export class NetChannel implements Channel, PoolReader {
       }
       if (this.#held.length > 0 || !this.#wantsDelivery()) {
         this.#held.push(lease);
+        this.#loop.pool.hold(lease.sizeClass, 1);
       } else {
         this.#readRequested = false;
         this.#callOnRead(lease);
@@ -457,6 +458,7 @@ export class NetChannel implements Channel, PoolReader {
   #deliverHeld(): void {
     while (this.#held.length > 0 && this.#wantsDelivery()) {
       const lease = this.#held.shift() as PooledLease;
+      this.#loop.pool.hold(lease.sizeClass, -1);
       this.#readRequested = false;
       this.#callOnRead(lease);
     }
@@ -602,7 +604,10 @@ export class NetChannel implements Channel, PoolReader {
       w.done = true;
     }
     this.#settle();
-    for (const lease of this.#held.splice(0)) lease.release();
+    for (const lease of this.#held.splice(0)) {
+      this.#loop.pool.hold(lease.sizeClass, -1);
+      lease.release();
+    }
     this.#loop.channelFinalized(this);
     const handler = this.#handler;
     // Through the deferred queue, so it follows any callback already deferred (LIFE-12).

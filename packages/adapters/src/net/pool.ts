@@ -34,6 +34,10 @@ interface ClassState {
   /** Free buffer ids, a stack: the most recently released buffer is the warmest in cache. */
   readonly free: Int32Array;
   freeCount: number;
+  /** Buffers held for paused channels (READ-2). */
+  held: number;
+  /** Buffers of leaked leases, never reused (DIAG-2). */
+  quarantined: number;
   bytesLeased: number;
   underPressure: boolean;
   pressureEvents: number;
@@ -90,6 +94,8 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
         landing: new Uint8Array(landing, 0, c.size),
         free,
         freeCount: c.count,
+        held: 0,
+        quarantined: 0,
         bytesLeased: 0,
         underPressure: false,
         pressureEvents: 0,
@@ -249,13 +255,38 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     if (c.underPressure && !this.#closed) this.#leavePressure(index, c);
   }
 
+  /**
+   * A channel holds (`delta` 1) or stops holding (-1) a buffer of class `sizeClass` for later
+   * delivery (READ-2).
+   *
+   * @internal
+   */
+  hold(sizeClass: number, delta: number): void {
+    (this.#classes[this.classIndexFor(sizeClass)] as ClassState).held += delta;
+  }
+
+  /**
+   * Leak detection found a lease of class `sizeClass` holding `length` bytes collected unreleased:
+   * its buffer is never reused (DIAG-2), and counts as quarantined from now on (POOL-5).
+   *
+   * @internal
+   */
+  quarantine(sizeClass: number, length: number): void {
+    const c = this.#classes[this.classIndexFor(sizeClass)] as ClassState;
+    c.bytesLeased -= length;
+    c.quarantined++;
+  }
+
   stats(): PoolStatistics {
     return poolStatistics(
       this.#classes.map((c) => ({
         size: c.size,
         count: c.count,
         available: c.freeCount,
-        leased: c.count - c.freeCount,
+        leased: c.count - c.freeCount - c.quarantined,
+        held: c.held,
+        returning: 0,
+        quarantined: c.quarantined,
         bytesLeased: c.bytesLeased,
         pressureEvents: c.pressureEvents,
         underPressure: c.underPressure,
