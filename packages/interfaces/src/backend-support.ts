@@ -1,6 +1,7 @@
 import { AdaptiveRecvByteBufferSizer } from './adaptive-sizer.js';
 import { type NumericHost, parseNumericHost } from './address.js';
 import type { ChannelOptions } from './channel.js';
+import type { AbortSignalLike } from './connect-guard.js';
 import { LEAK_SAMPLING_INTERVAL, type LeakDetectionLevel, type LeakReport } from './diagnostics.js';
 import { ErrorCode, IoleaseError } from './errors.js';
 import type { ConnectOptions } from './event-loop.js';
@@ -177,6 +178,10 @@ export interface ValidConnectOptions {
   readonly host: NumericHost;
   /** The port, 1 to 65535. */
   readonly port: number;
+  /** Milliseconds to wait for the connection, if given (LIFE-16). */
+  readonly timeout: number | undefined;
+  /** The signal that gives the connect up, if given (LIFE-16). */
+  readonly signal: AbortSignalLike | undefined;
   /** The options of the channel. */
   readonly channel: ChannelTemplate;
 }
@@ -212,8 +217,26 @@ export function validateConnectOptions(options: ConnectOptions, waterMarks: Wate
   return {
     port: validateInteger('options.port', options.port, 1, 65535),
     host: parseNumericHost(options.host),
+    timeout:
+      options.timeout === undefined ? undefined : validateInteger('options.timeout', options.timeout, 1, 2 ** 31 - 1),
+    signal: validateSignal(options.signal),
     channel: channelTemplate(options, waterMarks),
   };
+}
+
+function validateSignal(signal: unknown): AbortSignalLike | undefined {
+  if (signal === undefined) return undefined;
+  const s = signal as Partial<AbortSignalLike> | null;
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    typeof s.aborted !== 'boolean' ||
+    typeof s.addEventListener !== 'function' ||
+    typeof s.removeEventListener !== 'function'
+  ) {
+    throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "options.signal" argument must be an AbortSignal');
+  }
+  return s as AbortSignalLike;
 }
 
 /**

@@ -32,6 +32,8 @@ export const ErrorCode = {
   FEATURE_UNSUPPORTED: 'ERR_IOLEASE_FEATURE_UNSUPPORTED',
   /** The operation is not valid in the object's current state (ERR-6). */
   INVALID_STATE: 'ERR_IOLEASE_INVALID_STATE',
+  /** The operation was given up through its `AbortSignal` (LIFE-16). */
+  ABORTED: 'ERR_IOLEASE_ABORTED',
 } as const;
 
 /**

@@ -1,5 +1,6 @@
 import type { LoopCapabilities } from './capabilities.js';
 import type { Channel, ChannelHandler, ChannelOptions } from './channel.js';
+import type { AbortSignalLike } from './connect-guard.js';
 import type { DiagnosticsOptions, LeakReport } from './diagnostics.js';
 import type { AcceptCallback, Listener, ListenOptions } from './listener.js';
 import type { BufferPool, PoolStatistics } from './pool.js';
@@ -17,6 +18,13 @@ export interface ConnectOptions extends ChannelOptions {
   readonly host?: string;
   /** The port. */
   readonly port: number;
+  /**
+   * Gives up after this many milliseconds without a connection: the promise rejects with
+   * `ETIMEDOUT` (LIFE-16). Default: none (the kernel's own timeout).
+   */
+  readonly timeout?: number;
+  /** Gives up when aborted: the promise rejects with `ERR_IOLEASE_ABORTED` (LIFE-16). */
+  readonly signal?: AbortSignalLike;
 }
 
 /**

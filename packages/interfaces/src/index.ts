@@ -37,6 +37,7 @@ export {
 } from './backend-support.js';
 export { type LoopCapabilities, unsupportedRequest } from './capabilities.js';
 export type { Channel, ChannelHandler, ChannelOptions, ChannelState } from './channel.js';
+export { type AbortSignalLike, abortedError, guardConnect } from './connect-guard.js';
 export {
   type DiagnosticsOptions,
   LEAK_SAMPLING_INTERVAL,

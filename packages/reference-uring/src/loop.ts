@@ -1,5 +1,6 @@
 import {
   type AcceptCallback,
+  abortedError,
   type Channel,
   type ChannelHandler,
   type ChannelTemplate,
@@ -11,6 +12,7 @@ import {
   ErrorCode,
   type EventLoop,
   type EventLoopOptions,
+  guardConnect,
   IoleaseError,
   type LeakReport,
   LeakTracker,
@@ -187,11 +189,12 @@ export class UringEventLoop implements EventLoop {
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
     this.#assertOpen();
-    const { host, port, channel: init } = validateConnectOptions(options, this.#waterMarks);
+    const { host, port, timeout, signal, channel: init } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
     const { family, address: ip } = host;
     const unsupported = unsupportedRequest(this.capabilities, { family });
     if (unsupported !== undefined) return Promise.reject(unsupported);
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
     // The sizer first: a factory that throws rejects the connect before anything is opened.
     const channelInit = this.#newChannelInit(init);
     if (channelInit instanceof IoleaseError) return Promise.reject(channelInit);
@@ -204,7 +207,24 @@ export class UringEventLoop implements EventLoop {
     if (handler !== undefined) channel.setHandler(handler);
     this.requestPump();
     return new Promise((resolve, reject) => {
-      this.#connects.set(channel, { resolve, reject, where: { address: ip, port } });
+      const where = { address: ip, port };
+      // Given up (LIFE-16): the channel is abandoned without callbacks, the promise rejected.
+      const done = guardConnect({ timeout, signal }, where, (error) => {
+        this.#connects.delete(channel);
+        reject(error);
+        channel.abort(undefined);
+      });
+      this.#connects.set(channel, {
+        resolve: (c) => {
+          done();
+          resolve(c);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+        where,
+      });
     });
   }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import {
   type AcceptCallback,
+  abortedError,
   type Channel,
   type ChannelHandler,
   type ChannelTemplate,
@@ -12,6 +13,7 @@ import {
   ErrorCode,
   type EventLoop,
   type EventLoopOptions,
+  guardConnect,
   IoleaseError,
   type LeakReport,
   LeakTracker,
@@ -136,10 +138,11 @@ export class NetEventLoop implements EventLoop {
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
     this.#assertOpen();
-    const { host, port, channel: template } = validateConnectOptions(options, this.#waterMarks);
+    const { host, port, timeout, signal, channel: template } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
     const unsupported = unsupportedRequest(this.capabilities, { family: host.family });
     if (unsupported !== undefined) return Promise.reject(unsupported);
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
     // The sizer first: a factory that throws rejects the connect before anything is opened.
     const sizer = createSizer(template);
     if (sizer instanceof IoleaseError) return Promise.reject(sizer);
@@ -155,6 +158,11 @@ export class NetEventLoop implements EventLoop {
     channel.attach(socket, true);
     if (handler !== undefined) channel.setHandler(handler);
     return new Promise((resolve, reject) => {
+      // Given up (LIFE-16): the channel is abandoned without callbacks, the promise rejected.
+      const done = guardConnect({ timeout, signal }, { address: host.address, port }, (error) => {
+        reject(error);
+        channel.abort(undefined);
+      });
       // The channel fails itself on a connect error; the promise settles once its socket is
       // closed, so a rejected connect leaves nothing open behind it.
       const onClose = () =>
@@ -165,9 +173,14 @@ export class NetEventLoop implements EventLoop {
               ? loopClosedError()
               : new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting')),
         );
-      socket.once('close', onClose);
+      const onCloseFirst = () => {
+        done();
+        onClose();
+      };
+      socket.once('close', onCloseFirst);
       socket.once('connect', () => {
-        socket.off('close', onClose);
+        done();
+        socket.off('close', onCloseFirst);
         resolve(channel);
         channel.onConnected();
       });

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import type { Channel } from '@iolease/interfaces';
@@ -102,6 +103,90 @@ export function lifecycleSuite(kit: Kit): void {
       await watchdog(closing, 10_000, 'LIFE-10');
       expect(calls).toEqual([]);
       server.close();
+    });
+  });
+
+  describe('connect timeout and abort', () => {
+    /**
+     * A port whose connects hang: a child process listens with a backlog of 1 and then blocks, so
+     * its accept queue fills and the kernel drops further SYNs.
+     */
+    async function hangingPort(): Promise<{ port: number; fillers: net.Socket[]; stop: () => void }> {
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const s = require('node:net').createServer();
+           s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+             console.log(s.address().port);
+             Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000);
+           });`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const port = await new Promise<number>((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d)))));
+      const fillers: net.Socket[] = [];
+      for (let i = 0; i < 3; i++) {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('error', () => {});
+        fillers.push(s);
+      }
+      await sleep(50);
+      return {
+        port,
+        fillers,
+        stop: () => {
+          for (const s of fillers) s.destroy();
+          child.kill('SIGKILL');
+        },
+      };
+    }
+
+    it('LIFE-16 a connect with a timeout that passes rejects with ETIMEDOUT and calls no handler callback', async () => {
+      const hang = await hangingPort();
+      try {
+        await withLoop(undefined, async (loop) => {
+          const calls: string[] = [];
+          const started = Date.now();
+          await expect(
+            loop.connect({ port: hang.port, timeout: 200 }, { onClose: () => calls.push('onClose') }),
+          ).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'connect', address: '127.0.0.1', port: hang.port });
+          expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+          await until(() => loop.stats().channelsOpen === 0, 5000, 'LIFE-16 abandoned');
+          await sleep(20);
+          expect(calls).toEqual([]);
+        });
+      } finally {
+        hang.stop();
+      }
+    });
+
+    it('LIFE-16 a connect given up through its AbortSignal rejects with ERR_IOLEASE_ABORTED; an aborted one opens nothing', async () => {
+      const hang = await hangingPort();
+      try {
+        await withLoop(undefined, async (loop) => {
+          const controller = new AbortController();
+          const pending = loop.connect({ port: hang.port, signal: controller.signal });
+          setTimeout(() => controller.abort(new Error('changed my mind')), 50);
+          const error = await pending.then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error).toMatchObject({ code: 'ERR_IOLEASE_ABORTED', cause: { message: 'changed my mind' } });
+          await until(() => loop.stats().channelsOpen === 0, 5000, 'LIFE-16 abandoned');
+          const already = loop.connect({ port: hang.port, signal: AbortSignal.abort() });
+          expect(loop.stats().channelsOpen).toBe(0);
+          await expect(already).rejects.toMatchObject({ code: 'ERR_IOLEASE_ABORTED' });
+          expect(() => loop.connect({ port: hang.port, signal: {} as never })).toThrow(
+            expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
+          );
+          expect(() => loop.connect({ port: hang.port, timeout: 0 })).toThrow(
+            expect.objectContaining({ code: 'ERR_IOLEASE_OUT_OF_RANGE' }),
+          );
+        });
+      } finally {
+        hang.stop();
+      }
     });
   });
 

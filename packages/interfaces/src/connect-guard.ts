@@ -1,0 +1,74 @@
+import { ErrorCode, IoleaseError, IoleaseSystemError } from './errors.js';
+
+// Host timers, declared here so the contract package types against no host's library.
+declare function setTimeout(callback: () => void, ms: number): unknown;
+declare function clearTimeout(handle: unknown): void;
+
+/**
+ * What `connect()` needs of an `AbortSignal` (the web standard one, as Node has it).
+ *
+ * @since 0.2.0
+ */
+export interface AbortSignalLike {
+  /** Whether it was aborted already. */
+  readonly aborted: boolean;
+  /** Why, once aborted. */
+  readonly reason?: unknown;
+  /** Registers `listener` for the `abort` event. */
+  addEventListener(type: 'abort', listener: () => void, options?: { readonly once?: boolean }): void;
+  /** Unregisters `listener`. */
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * The error of a connect given up by its `signal` (LIFE-16): `ERR_IOLEASE_ABORTED`, with the
+ * signal's reason as `cause`.
+ *
+ * @param signal - the aborted signal
+ * @since 0.2.0
+ */
+export function abortedError(signal: AbortSignalLike): IoleaseError {
+  return new IoleaseError(ErrorCode.ABORTED, 'The connect was aborted by its signal (LIFE-16)', {
+    cause: signal.reason,
+  });
+}
+
+/**
+ * Watches one connect for its `timeout` and `signal` (LIFE-16): `giveUp` is called at most once,
+ * with `ETIMEDOUT` or {@link abortedError}, unless `done()` came first. The backend then
+ * abandons the connection without calling its handler and rejects the promise with that error.
+ *
+ * @param options - the validated `timeout` (ms) and `signal`, either may be absent
+ * @param where - the address and port, for the `ETIMEDOUT` error
+ * @param giveUp - abandons the connect
+ * @returns `done`: call it when the connect settled any other way
+ * @since 0.2.0
+ */
+export function guardConnect(
+  options: { readonly timeout: number | undefined; readonly signal: AbortSignalLike | undefined },
+  where: { readonly address: string; readonly port: number },
+  giveUp: (error: IoleaseError) => void,
+): () => void {
+  const { timeout, signal } = options;
+  if (timeout === undefined && signal === undefined) return noop;
+  let timer: unknown;
+  const onAbort = () => settle(abortedError(signal as AbortSignalLike));
+  const done = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+  const settle = (error: IoleaseError) => {
+    done();
+    giveUp(error);
+  };
+  if (timeout !== undefined) {
+    timer = setTimeout(
+      () => settle(new IoleaseSystemError('ETIMEDOUT', 110, 'connect', `${where.address}:${where.port}`, where)),
+      timeout,
+    );
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return done;
+}
+
+function noop(): void {}
