@@ -240,7 +240,8 @@ export class NetChannel implements Channel, PoolReader {
   setKeepAlive(enable: boolean, initialDelayMs = 0): void {
     validateBoolean('enable', enable);
     validateInteger('initialDelayMs', initialDelayMs, 0, 2 ** 31 - 1);
-    if (this.#state === 'open') this.#socket.setKeepAlive(enable, initialDelayMs);
+    // Whole seconds, rounded up as on io_uring (LIFE-18): node:net would round down.
+    if (this.#state === 'open') this.#socket.setKeepAlive(enable, Math.ceil(initialDelayMs / 1000) * 1000);
   }
 
   // ---- Called by the loop and the pool ----------------------------------------------------

@@ -1,9 +1,20 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { deferred, echoServer, netConnect, randomBytes, readAll, sha256, sleep, until, watchdog } from '../helpers.js';
+import {
+  connectToNetPeer,
+  deferred,
+  echoServer,
+  netConnect,
+  randomBytes,
+  readAll,
+  sha256,
+  sleep,
+  until,
+  watchdog,
+} from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Open file descriptors of this process, where the platform shows them (Linux /proc). */
@@ -187,6 +198,69 @@ export function lifecycleSuite(kit: Kit): void {
       } finally {
         hang.stop();
       }
+    });
+  });
+
+  describe('hosts', () => {
+    it('LIFE-17 ERR-2 "localhost" is 127.0.0.1; names, scope ids and a backlog out of range are argument errors', async () => {
+      await withLoop(undefined, async (loop) => {
+        const listener = await loop.listen({ host: 'localhost', port: 0 }, () => ({}));
+        expect(listener.address).toMatchObject({ family: 'IPv4', address: '127.0.0.1' });
+        const invalid = expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' });
+        expect(() => loop.listen({ host: 'example.com', port: 0 }, () => ({}))).toThrow(invalid);
+        expect(() => loop.connect({ host: 'fe80::1%lo', port: 9 })).toThrow(invalid);
+        const range = expect.objectContaining({ code: 'ERR_IOLEASE_OUT_OF_RANGE' });
+        expect(() => loop.listen({ port: 0, backlog: 0 }, () => ({}))).toThrow(range);
+        expect(() => loop.listen({ port: 0, backlog: 65536 }, () => ({}))).toThrow(range);
+        expect(loop.stats().listenersOpen).toBe(1);
+      });
+    });
+
+    it.skipIf(!kit.has('ipv6'))(
+      'LIFE-17 a listener on "::" takes IPv4 clients as IPv4-mapped IPv6 peers, unless ipv6Only',
+      async () => {
+        await withLoop(undefined, async (loop) => {
+          const peers: { family: string; address: string }[] = [];
+          const dual = await loop.listen({ host: '::', port: 0 }, (channel) => {
+            peers.push(channel.remoteAddress);
+            return {};
+          });
+          const client = await netConnect(dual.address.port, '127.0.0.1');
+          await until(() => peers.length === 1, 5000, 'LIFE-17 accepted');
+          expect(peers[0]).toMatchObject({ family: 'IPv6', address: '::ffff:127.0.0.1' });
+          client.destroy();
+          const only = await loop.listen({ host: '::', port: 0, ipv6Only: true }, () => ({}));
+          await expect(netConnect(only.address.port, '127.0.0.1')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+        });
+      },
+    );
+  });
+
+  describe('socket options', () => {
+    // The kernel's view of a socket's keep-alive timer, through iproute2's ss, where there is one.
+    const ss = spawnSync('ss', ['-V']).status === 0;
+
+    it.skipIf(!ss)('LIFE-18 setKeepAlive(true, ms) starts probing after ms rounded up to whole seconds', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, {});
+        channel.setKeepAlive(true, 1500);
+        await sleep(100);
+        // ss prints the time left as [Nmin][S.|Ssec][MMMms]: "1.892ms" is 1 s 892 ms, "788ms", "2sec".
+        const line = spawnSync('ss', [
+          '-tnoH',
+          'state',
+          'established',
+          `( sport = :${channel.localAddress.port} )`,
+        ]).stdout.toString();
+        const m = /keepalive,(?:(\d+)min)?(?:(\d+)(?:\.|sec))?(?:(\d+)ms)?,/.exec(line);
+        expect(m, line).not.toBeNull();
+        const left = Number(m?.[1] ?? 0) * 60_000 + Number(m?.[2] ?? 0) * 1000 + Number(m?.[3] ?? 0);
+        // 2 s from the call, 100 ms ago: rounded down (1 s), less than 1 s would be left.
+        expect(left, line).toBeGreaterThan(1500);
+        expect(left, line).toBeLessThanOrEqual(2000);
+        channel.close();
+        peer.destroy();
+      });
     });
   });
 
