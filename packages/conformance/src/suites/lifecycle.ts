@@ -348,6 +348,37 @@ export function lifecycleSuite(kit: Kit): void {
       });
     }
 
+    it('LIFE-8 WRITE-9 a connection that fails under pending writes: onError, then the writes fail with its error, then onClose', async () => {
+      await withLoop(undefined, async (loop) => {
+        const events: string[] = [];
+        const closed = deferred();
+        const { channel, peer } = await connectToNetPeer(loop, {
+          onError: (_c, error) => events.push(`onError ${(error as { code?: string }).code}`),
+          onClose: () => {
+            events.push('onClose');
+            closed.resolve();
+          },
+        });
+        peer.pause();
+        // More than the socket takes, so writes are pending when the peer resets.
+        for (let i = 0; i < 4; i++) {
+          channel.write(new Uint8Array(8 * 1024 * 1024), (error) => events.push(`write ${error?.code}`));
+        }
+        await sleep(50);
+        peer.resetAndDestroy();
+        await watchdog(closed.promise, 10_000, 'LIFE-8', () => events);
+        const failure = (events[0] as string).slice('onError '.length);
+        expect(events[0]).toMatch(/^onError E[A-Z]+$/);
+        expect(events.at(-1)).toBe('onClose');
+        const writes = events.slice(1, -1);
+        expect(writes.length).toBeGreaterThan(0);
+        expect(
+          writes.every((w) => w === `write ${failure}`),
+          JSON.stringify(events),
+        ).toBe(true);
+      });
+    });
+
     it('LIFE-14 LIFE-8 after onError, only onClose follows', async () => {
       await withLoop(undefined, async (loop) => {
         const events: string[] = [];
