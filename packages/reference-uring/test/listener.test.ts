@@ -1,0 +1,74 @@
+// The io_uring listener's own bookkeeping (LIFE-11, LIFE-15), which the kit sees only through
+// its effects: slots handed from a closed listener to new connections, close while accepting.
+import { echoHandler, netConnect, readAll, until, watchdog } from '@iolease/conformance';
+import type { Channel } from '@iolease/interfaces';
+import { describe, expect, it } from 'vitest';
+import { createEventLoop } from '../src/index.ts';
+
+describe('the io_uring listener', () => {
+  it('LIFE-11 a closed listener gives its slot back, and the connection that gets it is served', async () => {
+    const loop = createEventLoop();
+    try {
+      // The first listener takes the first slot (0); once it is closed, the next connection the
+      // second listener accepts gets that slot.
+      const first = await loop.listen({ port: 0 }, () => echoHandler());
+      const second = await loop.listen({ port: 0 }, () => echoHandler());
+      await first.close();
+      const socket = await netConnect(second.address.port);
+      const echo = readAll(socket);
+      socket.end('served in a reused slot');
+      expect((await watchdog(echo, 5000, 'LIFE-11 slot reuse', () => loop.stats())).toString()).toBe(
+        'served in a reused slot',
+      );
+      expect(second.acceptErrors).toBe(0);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('LIFE-11 close() is idempotent, frees the port at once, and a connection racing it is closed, not handed over', async () => {
+    const loop = createEventLoop();
+    try {
+      let accepted = 0;
+      const listener = await loop.listen({ port: 0 }, () => {
+        accepted++;
+        return echoHandler();
+      });
+      const port = listener.address.port;
+      const racing = netConnect(port).catch(() => undefined);
+      const closing = [listener.close(), listener.close()];
+      await Promise.all(closing);
+      await listener.close();
+      expect(listener.closed).toBe(true);
+      expect(loop.stats().listenersOpen).toBe(0);
+      // The port is free again: the listening socket is gone, not lingering with an accept.
+      const again = await loop.listen({ port }, () => echoHandler());
+      await again.close();
+      (await racing)?.destroy();
+      expect(accepted).toBeLessThanOrEqual(1);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('LIFE-2 ERR-6 onAccept may close the channel and still return a handler: nothing is thrown, nothing leaks', async () => {
+    const loop = createEventLoop();
+    try {
+      const closedEarly: Channel[] = [];
+      const listener = await loop.listen({ port: 0 }, (channel) => {
+        channel.close();
+        closedEarly.push(channel);
+        return echoHandler();
+      });
+      const socket = await netConnect(listener.address.port);
+      socket.on('error', () => {});
+      const ended = new Promise((resolve) => socket.once('close', resolve));
+      await until(() => closedEarly.length === 1, 5000, 'accepted');
+      await watchdog(ended, 5000, 'LIFE-7 closed by onAccept');
+      await until(() => loop.stats().channelsOpen === 0, 5000, 'LIFE-7 closed');
+      expect(closedEarly[0]?.state).toBe('closed');
+    } finally {
+      await loop.close();
+    }
+  });
+});
