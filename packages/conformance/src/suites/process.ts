@@ -108,7 +108,7 @@ export function processSuite(kit: Kit): void {
       expect(result.stdout.trim()).toBe('uncaught 1 echo onetwo');
     });
 
-    it('LOOP-5 handlers that throw everywhere (accept, read, end, completion, close): every other channel is still served', async () => {
+    it('LOOP-5 LIFE-2 handlers that throw everywhere (accept, read, end, completion, close): every other channel is still served', async () => {
       const result = await runNode(
         `import net from 'node:net';
          ${prelude}

@@ -1,6 +1,6 @@
 import type { Channel, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { connectToNetPeer, deferred, randomBytes, sha256, sleep, until, watchdog } from '../helpers.js';
+import { connectToNetPeer, deferred, netConnect, randomBytes, sha256, sleep, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -114,6 +114,27 @@ export function readInterestSuite(kit: Kit): void {
         }));
         expect(sha256(received)).toBe(sha256(payload));
         channel.close();
+      });
+    });
+
+    it('LIFE-2 POOL-5 a handler without onRead gets every lease released for it, and still hears the end', async () => {
+      await withLoop({ sizeClasses: [{ size: 512, count: 4 }] }, async (loop) => {
+        const ended = deferred();
+        let maxOut = 0;
+        const listener = await loop.listen({ port: 0 }, () => ({
+          onEnd: (channel) => {
+            maxOut = Math.max(maxOut, loop.pool.stats().leasesOut);
+            ended.resolve();
+            channel.close();
+          },
+        }));
+        const socket = await netConnect(listener.address.port);
+        // Far more than four buffers: it only gets through if every lease goes back.
+        socket.end(randomBytes(100_000));
+        await watchdog(ended.promise, 10_000, 'LIFE-2 POOL-5', () => loop.pool.stats());
+        expect(maxOut).toBe(0);
+        expect(loop.pool.stats().leasesOut).toBe(0);
+        socket.destroy();
       });
     });
 
