@@ -107,6 +107,8 @@ export interface ChannelTemplate {
   readonly noDelay: boolean;
   /** A new channel's water marks (WATER-1). */
   readonly waterMarks: WaterMarks;
+  /** The most buffers a new channel holds before it stops receiving (PRESS-9); `Infinity` for none. */
+  readonly maxLeases: number;
 }
 
 /**
@@ -128,6 +130,10 @@ export function channelTemplate(options: ChannelOptions, waterMarks: WaterMarks)
     autoRead: validateBoolean('options.autoRead', options.autoRead ?? true),
     noDelay: validateBoolean('options.noDelay', options.noDelay ?? true),
     waterMarks: options.waterMarks === undefined ? waterMarks : validateWaterMarks(options.waterMarks),
+    maxLeases:
+      options.maxLeases === undefined
+        ? Number.POSITIVE_INFINITY
+        : validateInteger('options.maxLeases', options.maxLeases, 1, 2 ** 31 - 1),
   };
 }
 

@@ -78,6 +78,13 @@ export interface ChannelOptions {
   readonly waterMarks?: WaterMarks;
   /** Disables Nagle's algorithm (`TCP_NODELAY`). Default `true`: latency first, as for servers. */
   readonly noDelay?: boolean;
+  /**
+   * The most pool buffers the channel may hold at once: leases delivered and not released, and
+   * data held for it (READ-2). At the limit it stops receiving until one is released, so one
+   * channel that does not release cannot take a whole size class from the others (PRESS-9).
+   * An integer from 1; default: no limit.
+   */
+  readonly maxLeases?: number;
 }
 
 /**

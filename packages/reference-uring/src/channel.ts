@@ -5,6 +5,7 @@ import {
   channelClosedError,
   ErrorCode,
   IoleaseError,
+  type LeaseOwner,
   PooledLease,
   type RecvByteBufferSizer,
   reportUncaught,
@@ -42,6 +43,8 @@ export interface ChannelInit {
   readonly sizer: RecvByteBufferSizer;
   readonly autoRead: boolean;
   readonly waterMarks: WaterMarks;
+  /** The most buffers the channel holds before it stops receiving (PRESS-9). */
+  readonly maxLeases: number;
 }
 
 /**
@@ -76,6 +79,20 @@ export class UringChannel implements Channel, PoolWaiter {
   #eof = false;
   #inputEnded = false;
   readonly #held: PooledLease[] = [];
+  /** Pool buffers this channel holds: leases not released, and #held (PRESS-9). */
+  #leases = 0;
+  readonly #maxLeases: number;
+  /**
+   * What this channel's leases give their buffers back through: the pool, after counting the
+   * buffer off, and reading resumed once the channel is below its limit again (PRESS-9).
+   */
+  readonly #leaseOwner: LeaseOwner = {
+    give: (classIndex, bufferId, length) => {
+      this.#leases--;
+      this.#loop.pool.give(classIndex, bufferId, length);
+      if (this.#leases === this.#maxLeases - 1 && this.#state === 'open') this.#updateReading(false);
+    },
+  };
   #heldDeliveryScheduled = false;
 
   // Writing
@@ -105,6 +122,7 @@ export class UringChannel implements Channel, PoolWaiter {
     this.id = id;
     this.sizer = init.sizer;
     this.#autoRead = init.autoRead;
+    this.#maxLeases = init.maxLeases;
     this.#writability = new Writability(init.waterMarks, (writable) => this.#notifyWritability(writable));
     this.#connecting = connecting;
   }
@@ -409,6 +427,7 @@ export class UringChannel implements Channel, PoolWaiter {
       !this.#connecting &&
       this.#handler !== undefined &&
       !this.#eof &&
+      this.#leases < this.#maxLeases &&
       (this.#autoRead || this.#readRequested)
     );
   }
@@ -474,7 +493,9 @@ export class UringChannel implements Channel, PoolWaiter {
       return;
     }
     const cls = this.#loop.pool.classIndexFor(preferred);
-    if (this.#nativeFailed(this.#loop.native.armRecv(this.#slot, cls), 'recv')) return;
+    // A channel that limits what it holds receives one buffer per receive (PRESS-9).
+    const multishot = this.#maxLeases === Number.POSITIVE_INFINITY;
+    if (this.#nativeFailed(this.#loop.native.armRecv(this.#slot, cls, multishot), 'recv')) return;
     this.#recvClass = cls;
     this.#recv = Recv.Armed;
     this.#loop.requestPump();
@@ -491,7 +512,17 @@ export class UringChannel implements Channel, PoolWaiter {
     const pool = this.#loop.pool;
     const view = pool.take(cls, bid, length);
     const capacity = pool.classSize(cls);
-    const lease = new PooledLease(pool, this.#loop.nextLeaseId(), cls, bid, view, capacity, capacity, this.#loop.leaks);
+    this.#leases++;
+    const lease = new PooledLease(
+      this.#leaseOwner,
+      this.#loop.nextLeaseId(),
+      cls,
+      bid,
+      view,
+      capacity,
+      capacity,
+      this.#loop.leaks,
+    );
     if (this.#state !== 'open') {
       lease.release(); // nobody will read it: straight back to the pool
       return;

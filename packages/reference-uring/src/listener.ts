@@ -18,7 +18,7 @@ const RESOURCE_RETRY_MS = 100;
 /** Other accept errors are retried sooner, backing off while they persist, up to this. */
 const MAX_RETRY_MS = 1000;
 /** The settings of a channel accepted only to be reset (see #adopt). */
-const DEFAULT_INIT = { sizer: new FixedRecvByteBufferSizer(2048), autoRead: false };
+const DEFAULT_INIT = { sizer: new FixedRecvByteBufferSizer(2048), autoRead: false, maxLeases: 1 };
 
 /** A listening socket with one multishot accept armed while open (LIFE-1, LIFE-11). */
 export class UringListener implements Listener {

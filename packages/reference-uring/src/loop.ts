@@ -493,7 +493,7 @@ export class UringEventLoop implements EventLoop {
   #newChannelInit(init: ChannelTemplate): ChannelInit | IoleaseError {
     const sizer = createSizer(init);
     if (sizer instanceof IoleaseError) return sizer;
-    return { sizer, autoRead: init.autoRead, waterMarks: init.waterMarks };
+    return { sizer, autoRead: init.autoRead, waterMarks: init.waterMarks, maxLeases: init.maxLeases };
   }
 }
 

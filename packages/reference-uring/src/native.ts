@@ -32,7 +32,8 @@ export interface NativeLoop {
   ): number;
   armAccept(slot: number): number;
   connect(family: 4 | 6, ip: string, port: number, noDelay: boolean): number;
-  armRecv(slot: number, group: number): number;
+  /** Arms a receive on buffer group `group`: multishot unless `multishot` is false. */
+  armRecv(slot: number, group: number, multishot?: boolean): number;
   cancelRecv(slot: number): number;
   send(slot: number, data: Uint8Array): number;
   sendVector(slot: number, data: readonly Uint8Array[]): number;

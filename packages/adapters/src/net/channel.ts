@@ -7,6 +7,7 @@ import {
   channelClosedError,
   ErrorCode,
   IoleaseError,
+  type LeaseOwner,
   PooledLease,
   type RecvByteBufferSizer,
   reportUncaught,
@@ -30,6 +31,8 @@ export interface NetChannelInit {
   readonly sizer: RecvByteBufferSizer;
   readonly autoRead: boolean;
   readonly waterMarks: WaterMarks;
+  /** The most buffers the channel holds before it stops reading (PRESS-9). */
+  readonly maxLeases: number;
 }
 
 /** One write from write() to its completion (spec §8). */
@@ -78,6 +81,20 @@ export class NetChannel implements Channel, PoolReader {
   #eof = false;
   #inputEnded = false;
   readonly #held: PooledLease[] = [];
+  /** Pool buffers this channel holds: leases not released, and #held (PRESS-9). */
+  #leases = 0;
+  readonly #maxLeases: number;
+  /**
+   * What this channel's leases give their buffers back through: the pool, after counting the
+   * buffer off, and reading resumed once the channel is below its limit again (PRESS-9).
+   */
+  readonly #leaseOwner: LeaseOwner = {
+    give: (classIndex, bufferId, length) => {
+      this.#leases--;
+      this.#loop.pool.give(classIndex, bufferId, length);
+      if (this.#leases === this.#maxLeases - 1 && this.#state === 'open') this.#updateReading(false);
+    },
+  };
   #heldDeliveryScheduled = false;
 
   // Writing
@@ -98,6 +115,7 @@ export class NetChannel implements Channel, PoolReader {
     this.id = id;
     this.sizer = init.sizer;
     this.#autoRead = init.autoRead;
+    this.#maxLeases = init.maxLeases;
     this.#writability = new Writability(init.waterMarks, (writable) => this.#notifyWritability(writable));
     // node:net asks for the first read's buffer as soon as the socket exists, so the sizer is
     // asked now; a failure is reported when reading would start, as for any read (SIZER-3).
@@ -290,6 +308,7 @@ export class NetChannel implements Channel, PoolReader {
       !this.#connecting &&
       this.#handler !== undefined &&
       !this.#eof &&
+      this.#leases < this.#maxLeases &&
       this.#held.length === 0 &&
       (this.#autoRead || this.#readRequested)
     );
@@ -368,8 +387,9 @@ export class NetChannel implements Channel, PoolReader {
     }
     const { bufferId, view } = pool.take(cls, bytesRead);
     const capacity = pool.classSize(cls);
+    this.#leases++;
     const lease = new PooledLease(
-      pool,
+      this.#leaseOwner,
       this.#loop.nextLeaseId(),
       cls,
       bufferId,

@@ -302,6 +302,7 @@ export class NetEventLoop implements EventLoop {
       sizer,
       autoRead: template.autoRead,
       waterMarks: template.waterMarks,
+      maxLeases: template.maxLeases,
     });
     this.#channels.add(channel);
     return channel;

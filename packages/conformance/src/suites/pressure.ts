@@ -8,6 +8,52 @@ export function pressureSuite(kit: Kit): void {
   const { withLoop } = kit;
 
   describe('pool pressure', () => {
+    it('PRESS-9 a channel at its maxLeases stops receiving: one that never releases cannot starve the others', async () => {
+      await withLoop({ sizeClasses: [{ size: 512, count: 16 }] }, async (loop) => {
+        const hoarded: Lease[] = [];
+        let served = '';
+        let firstId = -1;
+        const listener = await loop.listen({ port: 0, maxLeases: 2 }, (channel) => {
+          if (firstId === -1) firstId = channel.id;
+          return {
+            onRead(_c, lease) {
+              // The first connection keeps everything it gets; the second echoes and releases.
+              if (channel.id === firstId) hoarded.push(lease);
+              else {
+                served += Buffer.from(lease.bytes).toString();
+                lease.release();
+              }
+            },
+          };
+        });
+        const hoarder = await netConnect(listener.address.port);
+        hoarder.write(randomBytes(64 * 1024));
+        await until(() => hoarded.length > 0, 5000, 'PRESS-9 first lease');
+        await sleep(100);
+        const held = loop.pool.stats().classes[0] as { leased: number };
+        expect(held.leased).toBe(2);
+        expect(hoarded).toHaveLength(2);
+        const other = await netConnect(listener.address.port);
+        other.write('still served');
+        await until(
+          () => served === 'still served',
+          5000,
+          'PRESS-9 the other channel',
+          () => ({
+            held: hoarded.length,
+            pool: loop.pool.stats(),
+          }),
+        );
+        // Releasing lets the hoarder receive again, up to its limit each time.
+        const before = hoarded.length;
+        for (const l of hoarded.splice(0)) l.release();
+        await until(() => hoarded.length > 0, 5000, 'PRESS-9 resumed');
+        expect(before).toBeGreaterThan(0);
+        hoarder.destroy();
+        other.destroy();
+      });
+    });
+
     it('PRESS-1 PRESS-2 PRESS-3 PRESS-6 50 clients through 4 × 512 B buffers: every byte arrives, in order, both ways', async () => {
       await withLoop({ sizeClasses: [{ size: 512, count: 4 }] }, async (loop) => {
         const received = new Map<number, Buffer[]>();

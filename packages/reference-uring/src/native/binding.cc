@@ -264,7 +264,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   }
   Napi::Value ArmRecv(const Napi::CallbackInfo& info) {
     Alive(info);
-    return Int(info, engine_.ArmRecv(U32(info, 0), U32(info, 1)));
+    return Int(info, engine_.ArmRecv(U32(info, 0), U32(info, 1), info.Length() < 3 || info[2].ToBoolean()));
   }
   Napi::Value CancelRecv(const Napi::CallbackInfo& info) { return Int(info, Alive(info) ? engine_.CancelRecv(U32(info, 0)) : 0); }
 

@@ -155,7 +155,7 @@ int Engine::Connect(int family, const std::string& ip, int port, bool no_delay) 
   return static_cast<int>(slot);
 }
 
-int Engine::ArmRecv(uint32_t slot, uint32_t group) {
+int Engine::ArmRecv(uint32_t slot, uint32_t group, bool multishot) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
   if (group >= classes_.size()) return -EINVAL;
@@ -173,7 +173,9 @@ int Engine::ArmRecv(uint32_t slot, uint32_t group) {
   io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_RECV;
   sqe->fd = fd;
-  sqe->ioprio = IORING_RECV_MULTISHOT;
+  // Multishot unless the channel limits the buffers it holds (PRESS-9): a multishot receive
+  // fills a buffer for every chunk the socket has before a cancel could stop it.
+  sqe->ioprio = multishot ? IORING_RECV_MULTISHOT : 0;
   sqe->flags = IOSQE_BUFFER_SELECT;
   sqe->buf_group = static_cast<uint16_t>(group);
   sqe->user_data = user_data;

@@ -96,7 +96,7 @@ class Engine {
              bool no_delay, const char** failed_call);
   int ArmAccept(uint32_t slot);
   int Connect(int family, const std::string& ip, int port, bool no_delay);  // returns the slot
-  int ArmRecv(uint32_t slot, uint32_t group);
+  int ArmRecv(uint32_t slot, uint32_t group, bool multishot);
   int CancelRecv(uint32_t slot);
   int Send(uint32_t slot, const uint8_t* data, uint32_t len);
   int SendVector(uint32_t slot, const iovec* iov, uint32_t count);
