@@ -64,7 +64,7 @@ export { FixedRecvByteBufferSizer, MAX_READ_SIZE } from './fixed-sizer.js';
 export type { Lease } from './lease.js';
 export type { AcceptCallback, Listener, ListenOptions } from './listener.js';
 export type { BufferPool, PoolPressureEvent, PoolStatistics, SizeClassStatistics } from './pool.js';
-export { type LeaseOwner, PooledLease } from './pooled-lease.js';
+export { ChannelLeases, type LeaseOwner, PooledLease } from './pooled-lease.js';
 export {
   DEFAULT_SIZE_CLASSES,
   MAX_BUFFERS_PER_CLASS,

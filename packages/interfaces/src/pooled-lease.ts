@@ -91,3 +91,45 @@ function releasedError(id: number, what: 'read' | 'release'): IoleaseError {
       : `Lease ${id} was released; its bytes may not be read any more (LEASE-4)`,
   );
 }
+
+/**
+ * The buffers one channel holds, for PRESS-9's `maxLeases`: the {@link LeaseOwner} a channel
+ * gives its leases, which counts each buffer off on its way back to the pool and says when the
+ * channel fell below its limit, so that it can receive again.
+ *
+ * @since 0.2.0
+ */
+export class ChannelLeases implements LeaseOwner {
+  /** Buffers held now: leases not released, and data held for the channel (READ-2). */
+  held = 0;
+  readonly #pool: LeaseOwner;
+  readonly #max: number;
+  readonly #belowMax: () => void;
+
+  /**
+   * @param pool - where buffers go back
+   * @param max - the channel's `maxLeases`, `Infinity` for none
+   * @param belowMax - called when a release takes the channel from its limit to one below
+   */
+  constructor(pool: LeaseOwner, max: number, belowMax: () => void) {
+    this.#pool = pool;
+    this.#max = max;
+    this.#belowMax = belowMax;
+  }
+
+  /** Whether the channel may receive another buffer (PRESS-9). */
+  get belowMax(): boolean {
+    return this.held < this.#max;
+  }
+
+  /** A buffer was filled for the channel; make its lease with this object as the owner. */
+  taken(): void {
+    this.held++;
+  }
+
+  give(classIndex: number, bufferId: number, length: number): void {
+    this.held--;
+    this.#pool.give(classIndex, bufferId, length);
+    if (this.held === this.#max - 1) this.#belowMax();
+  }
+}

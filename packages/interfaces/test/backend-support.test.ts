@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   AdaptiveRecvByteBufferSizer,
+  ChannelLeases,
   channelClosedError,
   channelTemplate,
   DEFAULT_WATER_MARKS,
@@ -232,5 +233,21 @@ describe('capabilities', () => {
     expect(unsupportedRequest(none, { family: 6 })?.code).toBe(code);
     expect(unsupportedRequest(none, { reusePort: false, family: 4 })).toBeUndefined();
     expect(unsupportedRequest(all, { reusePort: true, family: 6 })).toBeUndefined();
+  });
+});
+
+describe('ChannelLeases', () => {
+  it("PRESS-9 counts a channel's buffers, hands them to the pool, and says once when it fell below its limit", () => {
+    const given: number[] = [];
+    let below = 0;
+    const leases = new ChannelLeases({ give: (_c, bufferId) => given.push(bufferId) }, 2, () => below++);
+    leases.taken();
+    expect(leases.belowMax).toBe(true);
+    leases.taken();
+    expect(leases.belowMax).toBe(false);
+    leases.give(0, 7, 10);
+    expect([leases.held, leases.belowMax, below, given]).toEqual([1, true, 1, [7]]);
+    leases.give(0, 8, 10);
+    expect([leases.held, below, given]).toEqual([0, 1, [7, 8]]);
   });
 });

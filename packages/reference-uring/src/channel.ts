@@ -1,11 +1,11 @@
 import {
   type Channel,
   type ChannelHandler,
+  ChannelLeases,
   type ChannelState,
   channelClosedError,
   ErrorCode,
   IoleaseError,
-  type LeaseOwner,
   PooledLease,
   type RecvByteBufferSizer,
   reportUncaught,
@@ -79,20 +79,10 @@ export class UringChannel implements Channel, PoolWaiter {
   #eof = false;
   #inputEnded = false;
   readonly #held: PooledLease[] = [];
-  /** Pool buffers this channel holds: leases not released, and #held (PRESS-9). */
-  #leases = 0;
-  readonly #maxLeases: number;
-  /**
-   * What this channel's leases give their buffers back through: the pool, after counting the
-   * buffer off, and reading resumed once the channel is below its limit again (PRESS-9).
-   */
-  readonly #leaseOwner: LeaseOwner = {
-    give: (classIndex, bufferId, length) => {
-      this.#leases--;
-      this.#loop.pool.give(classIndex, bufferId, length);
-      if (this.#leases === this.#maxLeases - 1 && this.#state === 'open') this.#updateReading(false);
-    },
-  };
+  /** The buffers this channel holds, and its leases' owner (PRESS-9). */
+  readonly #leases: ChannelLeases;
+  /** No maxLeases: receives may be multishot. */
+  readonly #maxLeasesUnset: boolean;
   #heldDeliveryScheduled = false;
 
   // Writing
@@ -122,7 +112,10 @@ export class UringChannel implements Channel, PoolWaiter {
     this.id = id;
     this.sizer = init.sizer;
     this.#autoRead = init.autoRead;
-    this.#maxLeases = init.maxLeases;
+    this.#maxLeasesUnset = init.maxLeases === Number.POSITIVE_INFINITY;
+    this.#leases = new ChannelLeases(loop.pool, init.maxLeases, () => {
+      if (this.#state === 'open') this.#updateReading(false);
+    });
     this.#writability = new Writability(init.waterMarks, (writable) => this.#notifyWritability(writable));
     this.#connecting = connecting;
   }
@@ -427,7 +420,7 @@ export class UringChannel implements Channel, PoolWaiter {
       !this.#connecting &&
       this.#handler !== undefined &&
       !this.#eof &&
-      this.#leases < this.#maxLeases &&
+      this.#leases.belowMax &&
       (this.#autoRead || this.#readRequested)
     );
   }
@@ -494,7 +487,7 @@ export class UringChannel implements Channel, PoolWaiter {
     }
     const cls = this.#loop.pool.classIndexFor(preferred);
     // A channel that limits what it holds receives one buffer per receive (PRESS-9).
-    const multishot = this.#maxLeases === Number.POSITIVE_INFINITY;
+    const multishot = this.#maxLeasesUnset;
     if (this.#nativeFailed(this.#loop.native.armRecv(this.#slot, cls, multishot), 'recv')) return;
     this.#recvClass = cls;
     this.#recv = Recv.Armed;
@@ -512,9 +505,9 @@ export class UringChannel implements Channel, PoolWaiter {
     const pool = this.#loop.pool;
     const view = pool.take(cls, bid, length);
     const capacity = pool.classSize(cls);
-    this.#leases++;
+    this.#leases.taken();
     const lease = new PooledLease(
-      this.#leaseOwner,
+      this.#leases,
       this.#loop.nextLeaseId(),
       cls,
       bid,

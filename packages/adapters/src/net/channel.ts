@@ -3,11 +3,11 @@ import { isMarkedAsUntransferable } from 'node:worker_threads';
 import {
   type Channel,
   type ChannelHandler,
+  ChannelLeases,
   type ChannelState,
   channelClosedError,
   ErrorCode,
   IoleaseError,
-  type LeaseOwner,
   PooledLease,
   type RecvByteBufferSizer,
   reportUncaught,
@@ -81,20 +81,8 @@ export class NetChannel implements Channel, PoolReader {
   #eof = false;
   #inputEnded = false;
   readonly #held: PooledLease[] = [];
-  /** Pool buffers this channel holds: leases not released, and #held (PRESS-9). */
-  #leases = 0;
-  readonly #maxLeases: number;
-  /**
-   * What this channel's leases give their buffers back through: the pool, after counting the
-   * buffer off, and reading resumed once the channel is below its limit again (PRESS-9).
-   */
-  readonly #leaseOwner: LeaseOwner = {
-    give: (classIndex, bufferId, length) => {
-      this.#leases--;
-      this.#loop.pool.give(classIndex, bufferId, length);
-      if (this.#leases === this.#maxLeases - 1 && this.#state === 'open') this.#updateReading(false);
-    },
-  };
+  /** The buffers this channel holds, and its leases' owner (PRESS-9). */
+  readonly #leases: ChannelLeases;
   #heldDeliveryScheduled = false;
 
   // Writing
@@ -115,7 +103,9 @@ export class NetChannel implements Channel, PoolReader {
     this.id = id;
     this.sizer = init.sizer;
     this.#autoRead = init.autoRead;
-    this.#maxLeases = init.maxLeases;
+    this.#leases = new ChannelLeases(loop.pool, init.maxLeases, () => {
+      if (this.#state === 'open') this.#updateReading(false);
+    });
     this.#writability = new Writability(init.waterMarks, (writable) => this.#notifyWritability(writable));
     // node:net asks for the first read's buffer as soon as the socket exists, so the sizer is
     // asked now; a failure is reported when reading would start, as for any read (SIZER-3).
@@ -308,7 +298,7 @@ export class NetChannel implements Channel, PoolReader {
       !this.#connecting &&
       this.#handler !== undefined &&
       !this.#eof &&
-      this.#leases < this.#maxLeases &&
+      this.#leases.belowMax &&
       this.#held.length === 0 &&
       (this.#autoRead || this.#readRequested)
     );
@@ -387,9 +377,9 @@ export class NetChannel implements Channel, PoolReader {
     }
     const { bufferId, view } = pool.take(cls, bytesRead);
     const capacity = pool.classSize(cls);
-    this.#leases++;
+    this.#leases.taken();
     const lease = new PooledLease(
-      this.#leaseOwner,
+      this.#leases,
       this.#loop.nextLeaseId(),
       cls,
       bufferId,
