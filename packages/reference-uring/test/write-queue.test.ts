@@ -2,7 +2,7 @@
 // through the kernel's partial sends; here each boundary is set up exactly.
 import { channelClosedError } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { DETACHED, type PendingWrite, WriteQueue } from '../src/write-queue.ts';
+import { DETACHED, MAX_SEND_CHUNK, type PendingWrite, WriteQueue } from '../src/write-queue.ts';
 
 function write(data: Uint8Array | Uint8Array[], written = 0): PendingWrite {
   const length = data instanceof Uint8Array ? data.byteLength : data.reduce((n, c) => n + c.byteLength, 0);
@@ -56,6 +56,20 @@ describe('WriteQueue', () => {
     expect(failedFirst.nextSend(64)).toBeUndefined();
   });
 
+  it('WRITE-1 a view over 1 GiB goes out in parts: the send ends with its first GiB', () => {
+    // Zero pages: a large view costs address space, not memory.
+    const huge = new Uint8Array(MAX_SEND_CHUNK + 10);
+    const q = new WriteQueue();
+    q.push(write([huge, bytes(1)]));
+    const first = q.nextSend(64);
+    expect(first).toBeInstanceOf(Uint8Array);
+    expect((first as Uint8Array).byteLength).toBe(MAX_SEND_CHUNK);
+    const resumed = new WriteQueue();
+    resumed.push(write([huge, bytes(1)], MAX_SEND_CHUNK));
+    const rest = resumed.nextSend(64) as Uint8Array[];
+    expect(rest.map((c) => c.byteLength)).toEqual([10, 1]);
+  });
+
   it('WRITE-12 a write whose memory was detached since write() is reported, not sent', () => {
     const q = new WriteQueue();
     const memory = new ArrayBuffer(4);
@@ -75,6 +89,7 @@ describe('WriteQueue', () => {
     for (let i = 2500; i < 3000; i++) q.shift();
     expect(q.length).toBe(0);
     expect(q.shift()).toBeUndefined();
+    expect(q.length).toBe(0);
     expect(q.nextSend(64)).toBeUndefined();
   });
 });
