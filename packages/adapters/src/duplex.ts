@@ -297,5 +297,23 @@ export async function serve(
   });
   // server.close() stops accepting, as it would for a server listening itself.
   server.once('close', () => void listener.close());
+  announceListening(server, listener);
   return listener;
+}
+
+/**
+ * Tells the server it listens, as `server.listen()` would: `http.Server` arms its
+ * `headersTimeout` and `requestTimeout` checks on `'listening'`, so without it a client that
+ * sends its headers a byte at a time is never cut off (a slowloris hole). `address()` and
+ * `listening` answer for the iolease listener first, so that `'listening'` handlers reading
+ * `server.address().port` work.
+ */
+function announceListening(server: EventEmitter, listener: Listener): void {
+  const { family, address, port } = listener.address;
+  Object.defineProperty(server, 'address', {
+    configurable: true,
+    value: () => (listener.closed ? null : { address, family, port }),
+  });
+  Object.defineProperty(server, 'listening', { configurable: true, get: () => !listener.closed });
+  server.emit('listening');
 }
