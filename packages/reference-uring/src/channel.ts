@@ -155,9 +155,8 @@ export class UringChannel implements Channel, PoolWaiter {
    */
   #address(peer: boolean): SocketAddress {
     if (this.#finalized) return EMPTY_ADDRESS;
-    const a = this.#loop.native.address(this.#slot, peer);
-    if (typeof a === 'number') return EMPTY_ADDRESS;
-    return { family: a[0] === 4 ? 'IPv4' : 'IPv6', address: a[1], port: a[2] };
+    const a = this.#loop.addressOrErrno(this.#slot, peer);
+    return typeof a === 'number' ? EMPTY_ADDRESS : a;
   }
 
   setHandler(handler: ChannelHandler): void {

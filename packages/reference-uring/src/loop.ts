@@ -104,6 +104,8 @@ export class UringEventLoop implements EventLoop {
   #inBatch = false;
   /** Channels with a send to build right before the next enter (WRITE-12). */
   #sendQueue: UringChannel[] = [];
+  /** The other of the two queues #onFlush swaps, so that no pump allocates one. */
+  #sendSpare: UringChannel[] = [];
   readonly #deferred = new DeferQueue();
   #nextChannelId = 1;
   #nextLeaseId = 1;
@@ -330,8 +332,19 @@ export class UringEventLoop implements EventLoop {
 
   /** @internal */
   address(slot: number, peer: boolean): SocketAddress {
-    const a = this.native.address(slot, peer);
+    const a = this.addressOrErrno(slot, peer);
     if (typeof a === 'number') throw systemError(a, peer ? 'getpeername' : 'getsockname');
+    return a;
+  }
+
+  /**
+   * A socket's address, or -errno when the engine has none for the slot.
+   *
+   * @internal
+   */
+  addressOrErrno(slot: number, peer: boolean): SocketAddress | number {
+    const a = this.native.address(slot, peer);
+    if (typeof a === 'number') return a;
     return { family: a[0] === 4 ? 'IPv4' : 'IPv6', address: a[1], port: a[2] };
   }
 
@@ -411,7 +424,8 @@ export class UringEventLoop implements EventLoop {
   /** The pump is about to enter: submit the queued sends; true if the SQ left some waiting. */
   #onFlush(): boolean {
     const queue = this.#sendQueue;
-    this.#sendQueue = [];
+    this.#sendQueue = this.#sendSpare;
+    this.#sendSpare = queue;
     this.native.sendsQueued[0] = 0;
     for (const channel of queue) {
       let submitted = true;
@@ -422,6 +436,7 @@ export class UringEventLoop implements EventLoop {
       }
       if (!submitted) this.#sendQueue.push(channel);
     }
+    queue.length = 0;
     if (this.#sendQueue.length === 0) return false;
     this.native.sendsQueued[0] = 1;
     return true;
