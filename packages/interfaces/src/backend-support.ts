@@ -463,6 +463,24 @@ export class LeakTracker {
 }
 
 /**
+ * The leak tracker a loop needs for `level` (DIAG-1): none at `off` (DIAG-5), else one whose
+ * leaks move their buffers to the pool's `quarantined` count (POOL-5).
+ *
+ * @param level - the validated `leakDetection` option
+ * @param defer - how the backend runs callbacks later
+ * @param pool - the loop's pool, asked once the loop has one (a leak is found later)
+ * @since 0.2.0
+ */
+export function leakTrackerFor(
+  level: LeakDetectionLevel,
+  defer: (task: () => void) => void,
+  pool: () => { quarantine(sizeClass: number, length: number): void },
+): LeakTracker | undefined {
+  if (level === 'off') return undefined;
+  return new LeakTracker(level, defer, (report) => pool().quarantine(report.sizeClass, report.length));
+}
+
+/**
  * Calls every listener with `event`; one that throws is reported as uncaught and the others are
  * still called (LOOP-5, PRESS-4: every subscriber hears of every transition).
  */

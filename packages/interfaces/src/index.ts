@@ -23,6 +23,7 @@ export {
   createSizer,
   DeferQueue,
   LeakTracker,
+  leakTrackerFor,
   loopClosedError,
   PressureNotifier,
   poolStatistics,

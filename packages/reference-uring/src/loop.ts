@@ -15,11 +15,12 @@ import {
   guardConnect,
   IoleaseError,
   type LeakReport,
-  LeakTracker,
+  type LeakTracker,
   type Listener,
   type ListenOptions,
   type LoopCapabilities,
   type LoopStatistics,
+  leakTrackerFor,
   loopClosedError,
   reportUncaught,
   type SocketAddress,
@@ -126,14 +127,11 @@ export class UringEventLoop implements EventLoop {
     const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
     const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
     const leakDetection = validateLeakDetection(diagnostics.leakDetection);
-    this.leaks =
-      leakDetection === 'off'
-        ? undefined
-        : new LeakTracker(
-            leakDetection,
-            (task) => this.defer(task),
-            (report) => this.pool.quarantine(report.sizeClass, report.length),
-          );
+    this.leaks = leakTrackerFor(
+      leakDetection,
+      (task) => this.defer(task),
+      () => this.pool,
+    );
     const binding = loadBinding();
     this.maxIov = binding.maxIov;
     try {

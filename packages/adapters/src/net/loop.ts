@@ -16,11 +16,12 @@ import {
   guardConnect,
   IoleaseError,
   type LeakReport,
-  LeakTracker,
+  type LeakTracker,
   type Listener,
   type ListenOptions,
   type LoopCapabilities,
   type LoopStatistics,
+  leakTrackerFor,
   loopClosedError,
   type RecvByteBufferSizer,
   reportUncaught,
@@ -82,14 +83,11 @@ export class NetEventLoop implements EventLoop {
     const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
     const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
     const leakDetection = validateLeakDetection(diagnostics.leakDetection);
-    this.leaks =
-      leakDetection === 'off'
-        ? undefined
-        : new LeakTracker(
-            leakDetection,
-            (task) => this.defer(task),
-            (report) => this.pool.quarantine(report.sizeClass, report.length),
-          );
+    this.leaks = leakTrackerFor(
+      leakDetection,
+      (task) => this.defer(task),
+      () => this.pool,
+    );
     this.pool = new NetBufferPool(sizeClasses, { poison, defer: (task) => this.defer(task) });
   }
 
