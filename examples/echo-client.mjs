@@ -20,6 +20,11 @@ const channel = await loop.connect(
       await loop.close();
       process.exitCode = echoed === message ? 0 : 1;
     },
+    async onError(_channel, error) {
+      console.error(`echo failed: ${error.code}`);
+      await loop.close();
+      process.exitCode = 1;
+    },
   },
 );
 channel.write(Buffer.from(message));

@@ -1,6 +1,6 @@
 import { AdaptiveRecvByteBufferSizer } from './adaptive-sizer.js';
 import { type NumericHost, parseNumericHost } from './address.js';
-import type { ChannelOptions } from './channel.js';
+import type { Channel, ChannelHandler, ChannelOptions } from './channel.js';
 import type { AbortSignalLike } from './connect-guard.js';
 import { LEAK_SAMPLING_INTERVAL, type LeakDetectionLevel, type LeakReport } from './diagnostics.js';
 import { ErrorCode, IoleaseError } from './errors.js';
@@ -57,6 +57,26 @@ export function reportUncaught(error: unknown): void {
   queueMicrotask(() => {
     throw error;
   });
+}
+
+/**
+ * Tells the application that `channel` failed (LIFE-8): calls the handler's `onError`, or, when
+ * the handler has none, reports the error as uncaught, as Node does for an `'error'` event
+ * nobody listens to: a failure is never dropped in silence. An exception `onError` throws is
+ * reported the same way (LOOP-5). The caller closes the channel afterwards.
+ *
+ * @since 0.2.0
+ */
+export function reportChannelError(handler: ChannelHandler | undefined, channel: Channel, error: IoleaseError): void {
+  if (typeof handler?.onError !== 'function') {
+    reportUncaught(error);
+    return;
+  }
+  try {
+    handler.onError(channel, error);
+  } catch (thrown) {
+    reportUncaught(thrown);
+  }
 }
 
 /**

@@ -45,7 +45,9 @@ export interface ChannelHandler {
   onWritabilityChanged?(channel: Channel, writable: boolean): void;
 
   /**
-   * The channel failed (LIFE-8); {@link ChannelHandler.onClose} follows.
+   * The channel failed (LIFE-8); {@link ChannelHandler.onClose} follows. Without this member a
+   * failure is reported to the host as an uncaught exception, as an `'error'` event with no
+   * listener is in Node: give every handler that can see a peer reset an `onError`.
    *
    * @param channel - the channel
    * @param error - a system error (`ECONNRESET`, …) or an iolease error
@@ -192,4 +194,22 @@ export interface Channel {
    * @param initialDelayMs - idle milliseconds before the first probe; 0 keeps the system's
    */
   setKeepAlive(enable: boolean, initialDelayMs?: number): void;
+
+  /**
+   * Lets the host process exit while this channel is open, as `net.Socket.unref()` does
+   * (LOOP-6). A channel starts referenced. Idempotent; does nothing once closed.
+   *
+   * @returns this channel
+   * @since 0.2.0
+   */
+  unref(): this;
+
+  /**
+   * Makes this channel keep the host process alive again while it is open (LOOP-6).
+   * Idempotent; does nothing once closed.
+   *
+   * @returns this channel
+   * @since 0.2.0
+   */
+  ref(): this;
 }

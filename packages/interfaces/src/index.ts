@@ -27,6 +27,7 @@ export {
   loopClosedError,
   PressureNotifier,
   poolStatistics,
+  reportChannelError,
   reportUncaught,
   type ValidConnectOptions,
   type ValidListenOptions,

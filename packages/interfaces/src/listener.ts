@@ -49,4 +49,23 @@ export interface Listener {
    * @returns resolves once the socket is closed
    */
   close(): Promise<void>;
+
+  /**
+   * Lets the host process exit while this listener is open, as `net.Server.unref()` does
+   * (LOOP-6); a wait to retry a failed accept (LIFE-15) then keeps nothing alive either. A
+   * listener starts referenced. Idempotent; does nothing once closed.
+   *
+   * @returns this listener
+   * @since 0.2.0
+   */
+  unref(): this;
+
+  /**
+   * Makes this listener keep the host process alive again while it is open (LOOP-6).
+   * Idempotent; does nothing once closed.
+   *
+   * @returns this listener
+   * @since 0.2.0
+   */
+  ref(): this;
 }

@@ -8,6 +8,7 @@ import {
   IoleaseError,
   PooledLease,
   type RecvByteBufferSizer,
+  reportChannelError,
   reportUncaught,
   type SocketAddress,
   snapshotWrite,
@@ -230,6 +231,16 @@ export class UringChannel implements Channel, PoolWaiter {
     if (this.#state !== 'open') return;
     const seconds = Math.ceil(initialDelayMs / 1000);
     this.#loop.checkErrno(this.#loop.native.setKeepAlive(this.#slot, enable, seconds), 'setsockopt');
+  }
+
+  unref(): this {
+    if (this.#state === 'open') this.#loop.setReferenced(this, false);
+    return this;
+  }
+
+  ref(): this {
+    if (this.#state === 'open') this.#loop.setReferenced(this, true);
+    return this;
   }
 
   // ---- Called by the loop ----------------------------------------------------------------
@@ -687,12 +698,7 @@ export class UringChannel implements Channel, PoolWaiter {
 
   #fail(error: IoleaseError): void {
     if (this.#state === 'closed') return;
-    const handler = this.#handler;
-    try {
-      handler?.onError?.(this, error);
-    } catch (e) {
-      reportUncaught(e);
-    }
+    reportChannelError(this.#handler, this, error);
     this.#beginClose(false, error);
   }
 

@@ -33,6 +33,7 @@ export class UringListener implements Listener {
   #closePromise: Promise<void> | undefined;
   #resolveClose: (() => void) | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  #referenced = true;
   /** Accepts that failed in a row; reset by a successful one. */
   #failures = 0;
   /** Accepts that failed in all (LIFE-15: the listener stays open and retries). */
@@ -70,6 +71,24 @@ export class UringListener implements Listener {
     return this.#closePromise;
   }
 
+  unref(): this {
+    return this.#setReferenced(false);
+  }
+
+  ref(): this {
+    return this.#setReferenced(true);
+  }
+
+  #setReferenced(referenced: boolean): this {
+    if (this.#closed) return this;
+    this.#referenced = referenced;
+    this.#loop.setReferenced(this, referenced);
+    // A retry of LIFE-15 in progress keeps the process alive exactly when the listener does.
+    if (referenced) this.#retryTimer?.ref();
+    else this.#retryTimer?.unref();
+    return this;
+  }
+
   onAccept(res: number, flags: number): void {
     if ((flags & CQE_F_MORE) === 0) this.#acceptArmed = false;
     if (res >= 0) {
@@ -93,6 +112,7 @@ export class UringListener implements Listener {
       const backoff = Math.min(MAX_RETRY_MS, 10 * 2 ** (this.#failures - 1));
       const delay = RESOURCE_ERRORS.has(res) ? Math.max(RESOURCE_RETRY_MS, backoff) : backoff;
       this.#retryTimer = setTimeout(() => this.#arm(), delay);
+      if (!this.#referenced) this.#retryTimer.unref();
     }
   }
 
@@ -132,7 +152,7 @@ export class UringListener implements Listener {
     if (this.#closeOps > 0 || this.#acceptArmed || this.#resolveClose === undefined) return;
     const resolve = this.#resolveClose;
     this.#resolveClose = undefined;
-    this.#loop.listenerFinalized(this.#slot);
+    this.#loop.listenerFinalized(this.#slot, this);
     resolve();
   }
 

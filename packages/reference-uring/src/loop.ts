@@ -98,6 +98,8 @@ export class UringEventLoop implements EventLoop {
   #openChannels = 0;
   #openListeners = 0;
   #referenced = false;
+  /** Open listeners and channels that do not keep the host alive (LOOP-6, `unref()`). */
+  readonly #unreferenced = new Set<object>();
   #closed = false;
   #closePromise: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
@@ -355,11 +357,22 @@ export class UringEventLoop implements EventLoop {
     return channel;
   }
 
+  /**
+   * @internal Whether an open listener or channel keeps the host process alive (LOOP-6). Its
+   * finalization forgets it.
+   */
+  setReferenced(socket: Socket, referenced: boolean): void {
+    if (referenced) this.#unreferenced.delete(socket);
+    else this.#unreferenced.add(socket);
+    this.#updateRef();
+  }
+
   /** @internal */
   channelFinalized(slot: number, channel: UringChannel): void {
     this.#sockets[slot] = undefined;
     this.native.freeSlot(slot);
     this.#openChannels--;
+    this.#unreferenced.delete(channel);
     this.#updateRef();
     const pending = this.#connects.get(channel);
     if (pending !== undefined) {
@@ -371,7 +384,8 @@ export class UringEventLoop implements EventLoop {
   }
 
   /** @internal */
-  listenerFinalized(slot: number): void {
+  listenerFinalized(slot: number, listener: UringListener): void {
+    this.#unreferenced.delete(listener);
     this.#sockets[slot] = undefined;
     this.native.freeSlot(slot);
     this.#openListeners--;
@@ -483,7 +497,7 @@ export class UringEventLoop implements EventLoop {
   }
 
   #updateRef(): void {
-    const want = this.#live() > 0;
+    const want = this.#live() > this.#unreferenced.size;
     if (want === this.#referenced) return;
     this.#referenced = want;
     if (want) this.native.ref();

@@ -10,6 +10,7 @@ import {
   IoleaseError,
   PooledLease,
   type RecvByteBufferSizer,
+  reportChannelError,
   reportUncaught,
   type SocketAddress,
   snapshotWrite,
@@ -250,6 +251,16 @@ export class NetChannel implements Channel, PoolReader {
     validateInteger('initialDelayMs', initialDelayMs, 0, 2 ** 31 - 1);
     // Whole seconds, rounded up as on io_uring (LIFE-18): node:net would round down.
     if (this.#state === 'open') this.#socket.setKeepAlive(enable, Math.ceil(initialDelayMs / 1000) * 1000);
+  }
+
+  unref(): this {
+    if (this.#state === 'open') this.#socket.unref();
+    return this;
+  }
+
+  ref(): this {
+    if (this.#state === 'open') this.#socket.ref();
+    return this;
   }
 
   // ---- Called by the loop and the pool ----------------------------------------------------
@@ -574,11 +585,7 @@ export class NetChannel implements Channel, PoolReader {
 
   #fail(error: IoleaseError): void {
     if (this.#state === 'closed') return;
-    try {
-      this.#handler?.onError?.(this, error);
-    } catch (e) {
-      reportUncaught(e);
-    }
+    reportChannelError(this.#handler, this, error);
     this.#beginClose(false, error);
   }
 

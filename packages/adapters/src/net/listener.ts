@@ -35,6 +35,16 @@ export class NetListener implements Listener {
     });
     return this.#closePromise;
   }
+
+  unref(): this {
+    if (!this.closed) this.#server.unref();
+    return this;
+  }
+
+  ref(): this {
+    if (!this.closed) this.#server.ref();
+    return this;
+  }
 }
 
 /**

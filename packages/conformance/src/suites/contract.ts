@@ -157,10 +157,14 @@ export function contractSuite(kit: Kit): void {
           expect(Number.isSafeInteger(after[key]), key).toBe(true);
           expect(after[key], key).toBeGreaterThanOrEqual(before[key]);
         }
-        expect(after.completions).toBeGreaterThan(before.completions);
-        expect(after.completionBatches).toBeGreaterThan(0);
-        expect(after.completionBatches).toBeLessThanOrEqual(after.completions);
-        expect(after.submissions).toBeGreaterThan(0);
+        // A backend without a kernel queue counts the equivalents DIAG-4 names; zeros fail here.
+        expect(after.completions, 'completions: reads and write completions handled').toBeGreaterThan(
+          before.completions,
+        );
+        expect(after.completionBatches, 'completionBatches: crossings into JavaScript').toBeGreaterThan(0);
+        expect(after.completionBatches, 'completionBatches <= completions').toBeLessThanOrEqual(after.completions);
+        expect(after.submissions, 'submissions: operations started (writes issued, reads armed)').toBeGreaterThan(0);
+        expect(after.submitCalls, 'submitCalls: calls that started them').toBeGreaterThan(0);
         expect(after.bytesWritten - before.bytesWritten).toBe(100_000);
         expect(Number.isSafeInteger(after.pool.leasesOut)).toBe(true);
         expect(Number.isSafeInteger(after.pool.pressureEvents)).toBe(true);

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
-import type { Channel } from '@iolease/interfaces';
+import type { Channel, IoleaseError, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import {
   connectToNetPeer,
@@ -480,14 +480,67 @@ export function lifecycleSuite(kit: Kit): void {
         expect(channel.state).toBe('open');
         channel.setNoDelay(false);
         channel.setKeepAlive(true, 30_000);
-        const closed = deferred();
-        channel.setHandler({ onClose: () => closed.resolve() });
         channel.close();
-        await watchdog(closed.promise, 10_000, 'ERR-1 ERR-2');
-        channel.setNoDelay(true); // on a closed channel: nothing to do, no crash
-        channel.read();
-        channel.shutdown();
-        channel.reset();
+      });
+    });
+
+    it('LIFE-19 ERR-6 a closed channel takes every call without throwing, setHandler() aside, and answers with nothing', async () => {
+      await withLoop(undefined, async (loop) => {
+        const calls: string[] = [];
+        const record =
+          (name: string) =>
+          (..._args: unknown[]): void => {
+            calls.push(name);
+          };
+        const handler = {
+          onRead: (_c: Channel, lease: Lease) => {
+            calls.push('onRead');
+            lease.release();
+          },
+          onEnd: record('onEnd'),
+          onError: record('onError'),
+          onWritabilityChanged: record('onWritabilityChanged'),
+          onClose: record('onClose'),
+        };
+        const { channel, peer } = await connectToNetPeer(loop, handler);
+        const remote = channel.remoteAddress;
+        channel.close();
+        await until(() => calls.includes('onClose'), 10_000, 'LIFE-7 onClose');
+        // The peer keeps talking to a channel that is gone: none of it may surface.
+        peer.on('error', () => undefined);
+        peer.write(randomBytes(1000));
+        const operations = [
+          ['read', () => channel.read()],
+          ['setAutoRead(false)', () => channel.setAutoRead(false)],
+          ['setAutoRead(true)', () => channel.setAutoRead(true)],
+          ['shutdown', () => channel.shutdown()],
+          ['close', () => channel.close()],
+          ['reset', () => channel.reset()],
+          ['setWaterMarks', () => channel.setWaterMarks({ low: 1, high: 2 })],
+          ['setNoDelay', () => channel.setNoDelay(true)],
+          ['setKeepAlive', () => channel.setKeepAlive(true, 1000)],
+          ['unref', () => channel.unref()],
+          ['ref', () => channel.ref()],
+        ] as const;
+        for (const [name, call] of operations) expect(call, `LIFE-19 ${name} on a closed channel`).not.toThrow();
+        const late = deferred<IoleaseError | undefined>();
+        expect(channel.write(Buffer.from('late'), (e) => late.resolve(e))).toBe(false);
+        expect((await watchdog(late.promise, 5000, 'WRITE-10'))?.code).toBe('ERR_IOLEASE_CHANNEL_CLOSED');
+        expect(() => channel.setHandler({}), 'ERR-6').toThrow(
+          expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_STATE' }),
+        );
+        // Argument errors are still argument errors (ERR-1).
+        expect(() => channel.setNoDelay(1 as never)).toThrow(
+          expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
+        );
+        await sleep(100);
+        expect(calls, 'LIFE-14 no handler call after onClose').toEqual(['onClose']);
+        expect({ state: channel.state, writable: channel.writable, remote: channel.remoteAddress }).toEqual({
+          state: 'closed',
+          writable: false,
+          remote,
+        });
+        peer.destroy();
       });
     });
 

@@ -41,6 +41,42 @@ export function processSuite(kit: Kit): void {
       expect(exiting).toEqual({ code: 0, stdout: 'exited by itself\n' });
     });
 
+    it('LOOP-6 unref(): an unreferenced listener and channels let the process exit while open; ref() holds it again', async () => {
+      // Both ends of one connection on the loop: the listener, the accepted and the connected
+      // channel, all unreferenced, with traffic having flowed.
+      const setup = `${prelude}
+         const l = await loop.listen({ port: 0 }, (accepted) => {
+           accepted.unref();
+           return { onRead(c, lease) { c.write(lease.bytes, () => lease.release()); }, onError() {} };
+         });
+         if (l.unref() !== l) throw new Error('unref() returns its listener');
+         let echoed = '';
+         const c = await loop.connect({ host: '127.0.0.1', port: l.address.port }, {
+           onRead(_c, lease) { echoed += Buffer.from(lease.bytes); lease.release(); }, onError() {},
+         });
+         if (c.unref().unref() !== c) throw new Error('unref() returns its channel');
+         c.write(Buffer.from('ping'));
+         await new Promise((resolve) => { const t = setInterval(() => { if (echoed === 'ping') { clearInterval(t); resolve(); } }, 5); });`;
+      const exiting = await runNode(
+        `${setup}
+         process.on('exit', () => console.log('exited by itself', l.closed, c.state));
+         setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
+      );
+      expect(exiting).toEqual({ code: 0, stdout: 'exited by itself false open\n' });
+      const held = await runNode(
+        `${setup}
+         c.ref();
+         setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();`,
+      );
+      expect(held.stdout).toContain('still alive');
+      const heldByListener = await runNode(
+        `${setup}
+         l.ref();
+         setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();`,
+      );
+      expect(heldByListener.stdout).toContain('still alive');
+    });
+
     it('LIFE-15 with no file descriptor left (EMFILE) the listener stays open, and serves again once fds are free', async () => {
       // A child that fills its own fd table, keeping a handful free for the clients it opens.
       const result = await runNode(
@@ -106,6 +142,46 @@ export function processSuite(kit: Kit): void {
          setTimeout(() => s.write('two'), 50);`,
       );
       expect(result.stdout.trim()).toBe('uncaught 1 echo onetwo');
+    });
+
+    it('LIFE-8 a failure with no onError is reported as uncaught; with onError it is not, and either way the channel closes', async () => {
+      const result = await runNode(
+        `import net from 'node:net';
+         ${prelude}
+         const uncaught = [];
+         process.on('uncaughtException', (e) => uncaught.push(e.code));
+         const watchdog = setTimeout(() => { console.log(JSON.stringify({ stalled: 'LIFE-8', uncaught })); process.exit(1); }, 10000);
+         let handled = [], closed = 0, withOnError = false;
+         const l = await loop.listen({ port: 0 }, () => {
+           const handler = {
+             onRead(c, lease) { lease.release(); c.write(Buffer.from('ready')); },
+             onClose() { closed++; },
+           };
+           if (withOnError) handler.onError = (c, e) => { handled.push(e.code); };
+           return handler;
+         });
+         // The peer resets while the channel has a receive armed, so the channel fails with
+         // ECONNRESET; once for a handler without onError, once for one with it.
+         const resetOnce = () => new Promise((resolve) => {
+           const s = net.connect(l.address.port, '127.0.0.1');
+           s.on('error', () => {});
+           s.once('data', () => { s.resetAndDestroy(); setTimeout(resolve, 200); });
+           s.write('hi');
+         });
+         await resetOnce();
+         withOnError = true;
+         await resetOnce();
+         clearTimeout(watchdog);
+         console.log(JSON.stringify({ uncaught, handled, closed, open: loop.stats().channelsOpen }));
+         await loop.close();`,
+      );
+      expect(result.code, result.stdout).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({
+        uncaught: ['ECONNRESET'],
+        handled: ['ECONNRESET'],
+        closed: 2,
+        open: 0,
+      });
     });
 
     it('LOOP-5 LIFE-2 handlers that throw everywhere (accept, read, end, completion, close): every other channel is still served', async () => {

@@ -378,10 +378,14 @@ export function writesSuite(kit: Kit): void {
       it('WRITE-3 DIAG-4 counters: every completion counted, failed ones too; bytes only of writes that succeeded; leases delivered exactly', async () => {
         await withLoop(undefined, async (loop) => {
           let reads = 0;
+          let failure: IoleaseError | undefined;
           const { channel, peer } = await connectToNetPeer(loop, {
             onRead(_c, lease) {
               reads++;
               lease.release();
+            },
+            onError(_c, error) {
+              failure = error;
             },
           });
           const before = loop.stats();
@@ -414,6 +418,7 @@ export function writesSuite(kit: Kit): void {
           expect(error).toBeInstanceOf(Error);
           expect(Number.isInteger(bytesWritten) && bytesWritten >= 0 && bytesWritten < big.length).toBe(true);
           await until(() => channel.state === 'closed', 5000, 'LIFE-8 closed after the reset');
+          expect(failure?.code, 'LIFE-8 onError').toBe('ECONNRESET');
           stats = loop.stats();
           expect(stats.writesCompleted - before.writesCompleted).toBe(4);
           expect(stats.bytesWritten - before.bytesWritten).toBe(60);
