@@ -1,15 +1,13 @@
-import type { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
-import type {
-  Channel,
-  ChannelHandler,
-  EventLoop,
-  IoleaseError,
-  Lease,
-  Listener,
-  ListenOptions,
-} from '@iolease/interfaces';
+import type { Channel, ChannelHandler, IoleaseError, Lease } from '@iolease/interfaces';
 import { validateFunction, validateInteger, validateObject } from '@iolease/interfaces';
+
+/**
+ * How long `destroy()` waits for the writes made before it to complete. A `net.Socket` closes its
+ * fd and the kernel still sends what it took; the writes a channel holds are that data, so they
+ * are sent, then FIN. A peer that stops reading gets the rest dropped after this long.
+ */
+const DESTROY_LINGER_MS = 1000;
 
 /** Options of {@link ChannelDuplex}. */
 export interface ChannelDuplexOptions {
@@ -33,8 +31,10 @@ export interface ChannelDuplexOptions {
  *   callback runs while the channel is writable, and otherwise once it is writable again, so
  *   the channel's water marks are the stream's backpressure; `'finish'` waits for every
  *   completion.
- * - **Destroy.** `destroy()` closes the channel, `destroy(error)` and `resetAndDestroy()` reset
- *   it; `'close'` follows the channel's `onClose`.
+ * - **Destroy.** `destroy()` and `destroy(error)` close the channel as `net.Socket`'s do: what
+ *   was written before still goes out, then FIN (node:http answers a bad or slow request with a
+ *   400 or 408 written just before it destroys the socket). `resetAndDestroy()` resets it.
+ *   `'close'` follows the channel's `onClose`.
  */
 export class ChannelDuplex extends Duplex {
   readonly channel: Channel;
@@ -50,6 +50,8 @@ export class ChannelDuplex extends Duplex {
   #writeCallback: ((error?: Error | null) => void) | undefined;
   #finalCallback: ((error?: Error | null) => void) | undefined;
   #onChannelClosed: (() => void) | undefined;
+  /** Set while `destroy()` waits for the writes before it (DESTROY_LINGER_MS). */
+  #linger: NodeJS.Timeout | undefined;
 
   constructor(channel: Channel, options: ChannelDuplexOptions = {}) {
     validateObject('options', options);
@@ -60,6 +62,10 @@ export class ChannelDuplex extends Duplex {
 
   readonly #handler: ChannelHandler = {
     onRead: (_channel: Channel, lease: Lease) => {
+      if (this.destroyed) {
+        lease.release(); // received while destroy() sends what was written before it
+        return;
+      }
       const chunk = Buffer.allocUnsafe(lease.length);
       chunk.set(lease.bytes);
       lease.release();
@@ -88,6 +94,7 @@ export class ChannelDuplex extends Duplex {
     onClose: () => {
       this.#closed = true;
       this.#clearTimer();
+      clearTimeout(this.#linger);
       const done = this.#onChannelClosed;
       this.#onChannelClosed = undefined;
       if (done !== undefined) done();
@@ -136,6 +143,11 @@ export class ChannelDuplex extends Duplex {
       this.#inflight--;
       this.#bytesWritten += bytes;
       this.#activity();
+      if (this.#inflight === 0 && this.#linger !== undefined) {
+        clearTimeout(this.#linger);
+        this.#linger = undefined;
+        this.channel.close();
+      }
       if (error !== undefined) {
         const waiting = this.#writeCallback;
         this.#writeCallback = undefined;
@@ -152,7 +164,11 @@ export class ChannelDuplex extends Duplex {
     else this.#writeCallback = callback;
   }
 
-  /** `destroy()`: close the channel (reset it on an error); done once it has closed. */
+  /**
+   * `destroy()`, with or without an error: close the channel once the writes made before it have
+   * completed (at most DESTROY_LINGER_MS), as a `net.Socket` closes gracefully; done once it has
+   * closed.
+   */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#clearTimer();
     if (this.#closed) {
@@ -160,8 +176,14 @@ export class ChannelDuplex extends Duplex {
       return;
     }
     this.#onChannelClosed = () => callback(error);
-    if (error) this.channel.reset();
-    else this.channel.close();
+    if (this.#inflight === 0 || this.channel.state !== 'open') {
+      this.channel.close();
+      return;
+    }
+    this.channel.setAutoRead(false);
+    this.channel.shutdown(); // FIN after the writes before it (LIFE-4)
+    this.#linger = setTimeout(() => this.channel.close(), DESTROY_LINGER_MS);
+    this.#linger.unref();
   }
 
   // ---- The net.Socket surface that http, tls and socket libraries use ---------------------
@@ -251,13 +273,15 @@ export class ChannelDuplex extends Duplex {
     return this.destroy();
   }
 
-  /** Accepted for net.Socket compatibility; the loop, not the stream, keeps the process alive (LOOP-6). */
+  /** Makes the channel keep the process alive again, as `net.Socket.ref()` (LOOP-6). */
   ref(): this {
+    this.channel.ref();
     return this;
   }
 
-  /** Accepted for net.Socket compatibility; see {@link ChannelDuplex.ref}. */
+  /** Lets the process exit while the channel is open, as `net.Socket.unref()` (LOOP-6). */
   unref(): this {
+    this.channel.unref();
     return this;
   }
 
@@ -269,51 +293,4 @@ export class ChannelDuplex extends Duplex {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
-}
-
-/**
- * Serves a Node.js server over an iolease loop: listens with `options` and hands every accepted
- * channel, as a {@link ChannelDuplex}, to `server` through its `'connection'` event, the way a
- * `net.Server` does. Works for `http.Server`, `https.Server`, `tls.Server` and `net.Server`.
- * `server.close()` closes the listener too; connections already accepted stay open (LIFE-11).
- *
- * @example
- * ```ts
- * const server = http.createServer((req, res) => res.end('hello'));
- * const listener = await serve(server, loop, { port: 8080 });
- * ```
- */
-export async function serve(
-  server: EventEmitter,
-  loop: EventLoop,
-  options: ListenOptions & ChannelDuplexOptions,
-): Promise<Listener> {
-  validateObject('server', server);
-  validateFunction('server.emit', server.emit);
-  const { allowHalfOpen, ...listenOptions } = options;
-  const listener = await loop.listen(listenOptions, (channel) => {
-    server.emit('connection', new ChannelDuplex(channel, { allowHalfOpen: allowHalfOpen ?? false }));
-    return undefined;
-  });
-  // server.close() stops accepting, as it would for a server listening itself.
-  server.once('close', () => void listener.close());
-  announceListening(server, listener);
-  return listener;
-}
-
-/**
- * Tells the server it listens, as `server.listen()` would: `http.Server` arms its
- * `headersTimeout` and `requestTimeout` checks on `'listening'`, so without it a client that
- * sends its headers a byte at a time is never cut off (a slowloris hole). `address()` and
- * `listening` answer for the iolease listener first, so that `'listening'` handlers reading
- * `server.address().port` work.
- */
-function announceListening(server: EventEmitter, listener: Listener): void {
-  const { family, address, port } = listener.address;
-  Object.defineProperty(server, 'address', {
-    configurable: true,
-    value: () => (listener.closed ? null : { address, family, port }),
-  });
-  Object.defineProperty(server, 'listening', { configurable: true, get: () => !listener.closed });
-  server.emit('listening');
 }

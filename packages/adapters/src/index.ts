@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-export { ChannelDuplex, type ChannelDuplexOptions, serve } from './duplex.js';
+export { ChannelDuplex, type ChannelDuplexOptions } from './duplex.js';
 export { NetEventLoop, type NetEventLoopOptions } from './net/loop.js';
 export { NetBufferPool } from './net/pool.js';
 export {
@@ -23,3 +23,4 @@ export {
   createEventLoop,
   openEventLoop,
 } from './select.js';
+export { serve } from './serve.js';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
+import { readAll } from '@iolease/conformance';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { ChannelDuplex } from '../src/index.ts';
@@ -102,20 +103,34 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
     });
   });
 
-  it('destroy(error) and resetAndDestroy() reset the connection; the peer sees ECONNRESET', async () => {
+  it('destroy(error) closes as net.Socket does: what was written before still arrives, then FIN', async () => {
     await withBackend(create, async (loop) => {
-      for (const how of ['destroy(error)', 'resetAndDestroy()']) {
-        const { channel, peer } = await pair(loop);
-        const duplex = new ChannelDuplex(channel);
-        duplex.on('error', () => {});
-        const peerError = once(peer, 'error');
-        const closed = new Promise((resolve) => duplex.once('close', resolve));
-        if (how === 'destroy(error)') duplex.destroy(new Error('boom'));
-        else duplex.resetAndDestroy();
-        const [error] = await peerError;
-        expect((error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
-        await closed;
-      }
+      const { channel, peer } = await pair(loop);
+      const duplex = new ChannelDuplex(channel);
+      duplex.on('error', () => {});
+      const received = readAll(peer);
+      const closed = new Promise((resolve) => duplex.once('close', resolve));
+      // What node:http does with a request it rejects: the 400 answer, then destroy(error).
+      const answer = Buffer.alloc(256 * 1024, 'x'); // more than one send on either loop
+      duplex.write(answer);
+      duplex.destroy(new Error('bad request'));
+      expect((await received).equals(answer)).toBe(true);
+      await closed;
+    });
+  });
+
+  it('resetAndDestroy() resets the connection; the peer sees ECONNRESET', async () => {
+    await withBackend(create, async (loop) => {
+      const { channel, peer } = await pair(loop);
+      const duplex = new ChannelDuplex(channel);
+      duplex.on('error', () => {});
+      const peerError = once(peer, 'error');
+      const closed = new Promise((resolve) => duplex.once('close', resolve));
+      duplex.write('dropped');
+      duplex.resetAndDestroy();
+      const [error] = await peerError;
+      expect((error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+      await closed;
     });
   });
 

@@ -1,0 +1,18 @@
+// One GET with node's own http client, for the tests that serve node:http over a loop.
+import http from 'node:http';
+
+/** GETs `path` from 127.0.0.1:`port` over `agent`; resolves with the status and the body. */
+export function get(port: number, path: string, agent: http.Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}

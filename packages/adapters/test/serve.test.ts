@@ -1,0 +1,151 @@
+// serve() as server.listen(): the server's own lifecycle (close, connection counts, limits,
+// ref/unref) on both loops, checked against what plain node:http does.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import { sleep, until, watchdog } from '@iolease/conformance';
+import { describe, expect, it } from 'vitest';
+import { serve } from '../src/index.ts';
+import { backends, withBackend } from './backends.ts';
+import { get } from './http-get.ts';
+
+/** A raw request on a fresh socket; resolves with everything the server sent before closing. */
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(answer));
+    socket.write(request);
+  });
+}
+
+describe.each(backends)('serve() on the %s loop behaves as server.listen()', (name, create) => {
+  it('server.close() stops accepting, closes idle keep-alive connections and calls back once the last one closed', async () => {
+    await withBackend(create, async (loop) => {
+      let release: (() => void) | undefined;
+      const server = http.createServer((req, res) => {
+        if (req.url === '/slow') release = () => res.end('slow done');
+        else res.end('ok');
+      });
+      const listener = await serve(server, loop, { port: 0 });
+      const { port } = listener.address;
+      const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const busyAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      expect((await get(port, '/', idleAgent)).body).toBe('ok'); // now idle, kept alive
+      const slow = get(port, '/slow', busyAgent);
+      await until(() => release !== undefined, 5000, 'the slow request to arrive');
+      const count = await new Promise((resolve) => server.getConnections((_e, n) => resolve(n)));
+      expect(count).toBe(2);
+
+      let closeError: unknown = 'not yet';
+      server.close((error) => {
+        closeError = error;
+      });
+      expect(server.listening).toBe(false);
+      expect(server.address()).toBeNull();
+      await until(() => listener.closed, 2000, 'the listener to close');
+      // The idle connection is closed at once (Node ≥ 19's closeIdleConnections); the busy one
+      // finishes its request and stays open, kept alive, as with plain node:http, until its
+      // keep-alive times out or the client closes it; only then does close() call back.
+      await until(() => loop.stats().channelsOpen === 1, 5000, 'the idle connection to close');
+      release?.();
+      expect((await slow).body).toBe('slow done');
+      await sleep(100);
+      expect(closeError).toBe('not yet');
+      busyAgent.destroy();
+      await until(() => closeError !== 'not yet', 5000, 'server.close() to call back');
+      expect(closeError).toBeUndefined();
+      expect(loop.stats()).toMatchObject({ channelsOpen: 0, listenersOpen: 0 });
+      idleAgent.destroy();
+      busyAgent.destroy();
+    });
+  });
+
+  it('closeAllConnections() closes busy connections too; getConnections() counts down to 0', async () => {
+    await withBackend(create, async (loop) => {
+      const server = http.createServer(() => undefined); // never answers
+      const listener = await serve(server, loop, { port: 0 });
+      const sockets = [0, 1, 2].map(() => net.connect(listener.address.port, '127.0.0.1'));
+      const closed = sockets.map((s) => once(s, 'close'));
+      for (const s of sockets) {
+        s.on('error', () => undefined);
+        s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      }
+      const connections = () => new Promise((resolve) => server.getConnections((_e, n) => resolve(n)));
+      await until(() => loop.stats().channelsOpen === 3, 5000, 'three connections');
+      expect(await connections()).toBe(3);
+      const done = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await watchdog(Promise.all(closed), 5000, 'closeAllConnections');
+      await watchdog(done, 5000, 'server.close() after closeAllConnections()');
+      expect(await connections()).toBe(0);
+    });
+  });
+
+  it("maxConnections: a connection over the limit is closed and reported as 'drop'", async () => {
+    await withBackend(create, async (loop) => {
+      const server = http.createServer((_req, res) => res.end('ok'));
+      server.maxConnections = 1;
+      const drops: unknown[] = [];
+      server.on('drop', (data) => drops.push(data));
+      const listener = await serve(server, loop, { port: 0 });
+      const first = net.connect(listener.address.port, '127.0.0.1');
+      await once(first, 'connect');
+      await until(() => loop.stats().channelsOpen === 1, 5000, 'the first connection');
+      const answer = await rawRequest(listener.address.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(answer).toBe('');
+      expect(drops).toEqual([
+        expect.objectContaining({ localPort: listener.address.port, remoteAddress: '127.0.0.1' }),
+      ]);
+      first.destroy();
+      server.close();
+    });
+  });
+
+  it('a server already serving refuses listen() and another serve() as Node does', async () => {
+    await withBackend(create, async (loop) => {
+      const server = http.createServer((_req, res) => res.end('ok'));
+      await serve(server, loop, { port: 0 });
+      expect(() => server.listen(0)).toThrow(expect.objectContaining({ code: 'ERR_SERVER_ALREADY_LISTEN' }));
+      await expect(serve(server, loop, { port: 0 })).rejects.toMatchObject({ code: 'ERR_SERVER_ALREADY_LISTEN' });
+      await new Promise((resolve) => server.close(resolve));
+    });
+  });
+
+  it('server.unref() lets the process exit while serving; a connection made unreferenced does too', async () => {
+    const which = name === 'io_uring' ? 'createEventLoop' : 'NetEventLoop';
+    const from = name === 'io_uring' ? '@iolease/reference-uring' : '@iolease/adapters';
+    const make = name === 'io_uring' ? 'createEventLoop()' : 'new NetEventLoop()';
+    const script = `
+      import http from 'node:http';
+      import net from 'node:net';
+      import { serve } from '@iolease/adapters';
+      import { ${which} } from '${from}';
+      const loop = ${make};
+      const server = http.createServer((req, res) => { req.socket.unref(); res.end('ok'); });
+      await serve(server, loop, { port: 0 });
+      server.unref();
+      // The client holds the process until its answer came; then only the server's side of
+      // the connection, unreferenced by the handler, is left open.
+      const client = net.connect(server.address().port, '127.0.0.1');
+      client.on('data', () => client.unref());
+      client.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n');
+      process.on('exit', () => console.log('exited by itself'));
+      setTimeout(() => { console.log('kept alive'); process.exit(1); }, 3000).unref();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: new URL('..', import.meta.url),
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const [code] = await once(child, 'exit');
+    expect({ code, out }).toEqual({ code: 0, out: 'exited by itself\n' });
+  });
+});
