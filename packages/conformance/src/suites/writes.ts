@@ -425,14 +425,16 @@ export function writesSuite(kit: Kit): void {
         });
       });
 
-      it('WRITE-4 WRITE-10 a write after shutdown() fails, but only after the writes before it completed', async () => {
+      it('WRITE-4 WRITE-10 WATER-2 a write after shutdown() fails, uncounted, but only after the writes before it completed', async () => {
         await withLoop(undefined, async (loop) => {
           const { channel, peer } = await connectToNetPeer(loop, {});
           peer.pause();
           const order: string[] = [];
           channel.write(randomBytes(8 * 1024 * 1024), (e) => order.push(e === undefined ? 'big ok' : 'big failed'));
           channel.shutdown();
+          const pending = channel.pendingWriteBytes;
           channel.write(Buffer.from('late'), (e) => order.push(`late ${(e as IoleaseError | undefined)?.code}`));
+          expect(channel.pendingWriteBytes, 'WATER-2 a write failing at once is not pending').toBe(pending);
           await sleep(30);
           expect(order).toEqual([]); // the big write is still pending, so the late one waits behind it
           peer.resume();
