@@ -23,4 +23,4 @@ export {
   createEventLoop,
   openEventLoop,
 } from './select.js';
-export { serve } from './serve.js';
+export { serve, useLoop } from './serve.js';

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Channel, EventLoop, Listener, ListenOptions } from '@iolease/interfaces';
-import { validateFunction, validateObject } from '@iolease/interfaces';
+import { ErrorCode, IoleaseError, validateFunction, validateObject } from '@iolease/interfaces';
 import { ChannelDuplex, type ChannelDuplexOptions } from './duplex.js';
 
 /**
@@ -128,4 +128,107 @@ function announceAddress(server: EventEmitter, listener: Listener): void {
     value: () => (listener.closed ? null : { address, family, port }),
   });
   Object.defineProperty(server, 'listening', { configurable: true, get: () => !listener.closed });
+}
+
+/**
+ * Makes `server.listen()` listen on `loop`, through {@link serve}, for code that calls `listen()`
+ * itself: a framework's own `listen()` (Fastify with `serverFactory`), or a server handed to a
+ * library that starts it. `listen()` takes Node's arguments (`port`, `host`, `backlog`,
+ * callback, or an options object with `port`, `host`, `backlog`, `ipv6Only`, `reusePort` and
+ * `signal`), reports failures through the server's `'error'` event and success through
+ * `'listening'`, as `net.Server` does. Without a host it binds all interfaces (`::`, or
+ * `0.0.0.0` on a loop without IPv6), as Node does. Unix socket paths and handles are not
+ * supported yet and fail with `ERR_IOLEASE_FEATURE_UNSUPPORTED` through `'error'`.
+ *
+ * @param server - the server whose `listen()` is to use the loop
+ * @param loop - the loop to listen on
+ * @param options - channel and stream options for every connection
+ * @returns `server`
+ *
+ * @example
+ * ```ts
+ * const app = fastify({ serverFactory: (handler) => useLoop(http.createServer(handler), loop) });
+ * await app.listen({ port: 3000, host: '127.0.0.1' }); // over the loop; app.close() closes it
+ * ```
+ */
+export function useLoop<S extends net.Server>(
+  server: S,
+  loop: EventLoop,
+  options: Omit<ListenOptions, 'port' | 'host' | 'backlog' | 'ipv6Only' | 'reusePort'> & ChannelDuplexOptions = {},
+): S {
+  validateObject('server', server);
+  validateObject('options', options);
+  const listen = (...args: unknown[]): S => {
+    const { request, callback } = listenArguments(args, loop);
+    if (callback !== undefined) server.once('listening', callback);
+    const failed = (error: unknown) => {
+      if (callback !== undefined) server.off('listening', callback);
+      process.nextTick(() => server.emit('error', error));
+    };
+    if (request instanceof Error) {
+      failed(request);
+      return server;
+    }
+    const { signal, ...where } = request;
+    serve(server, loop, { ...options, ...where }).then(() => {
+      // As net.Server: an aborted signal closes the server.
+      if (signal?.aborted) server.close();
+      else signal?.addEventListener('abort', () => server.close(), { once: true });
+    }, failed);
+    return server;
+  };
+  Object.defineProperty(server, 'listen', { configurable: true, writable: true, value: listen });
+  return server;
+}
+
+/** What `server.listen(...args)` asks for, in Node's argument forms. */
+function listenArguments(
+  args: unknown[],
+  loop: EventLoop,
+): {
+  request:
+    | (Pick<ListenOptions, 'port' | 'host' | 'backlog' | 'ipv6Only' | 'reusePort'> & { signal?: AbortSignal })
+    | Error;
+  callback: (() => void) | undefined;
+} {
+  const last = args.at(-1);
+  const callback = typeof last === 'function' ? (last as () => void) : undefined;
+  if (callback !== undefined) args = args.slice(0, -1);
+  const anyHost = loop.capabilities.ipv6 ? '::' : '0.0.0.0';
+  const [first] = args;
+  if (first === undefined || first === null || typeof first === 'number' || isPortString(first)) {
+    // listen([port[, host[, backlog]]]) or listen(port, backlog)
+    const rest = args.slice(1);
+    const host = typeof rest[0] === 'string' ? (rest.shift() as string) : anyHost;
+    const backlog = typeof rest[0] === 'number' ? { backlog: rest[0] } : {};
+    return { request: { port: Number(first ?? 0), host, ...backlog }, callback };
+  }
+  if (typeof first === 'object' && !isHandle(first)) {
+    const o = first as Record<string, unknown>;
+    if (o.path !== undefined) return { request: unsupported('a Unix socket path'), callback };
+    return {
+      request: {
+        port: typeof o.port === 'string' && isPortString(o.port) ? Number(o.port) : ((o.port ?? 0) as number),
+        host: (o.host ?? anyHost) as string,
+        ...(o.backlog !== undefined ? { backlog: o.backlog as number } : {}),
+        ...(o.ipv6Only !== undefined ? { ipv6Only: o.ipv6Only as boolean } : {}),
+        ...(o.reusePort !== undefined ? { reusePort: o.reusePort as boolean } : {}),
+        ...(o.signal !== undefined ? { signal: o.signal as AbortSignal } : {}),
+      },
+      callback,
+    };
+  }
+  return { request: unsupported(typeof first === 'string' ? 'a Unix socket path' : 'a handle'), callback };
+}
+
+function isPortString(value: unknown): boolean {
+  return typeof value === 'string' && /^[0-9]+$/.test(value);
+}
+
+function isHandle(value: object): boolean {
+  return '_handle' in value || 'fd' in value;
+}
+
+function unsupported(what: string): IoleaseError {
+  return new IoleaseError(ErrorCode.FEATURE_UNSUPPORTED, `listen() over an iolease loop does not take ${what} yet`);
 }

@@ -87,6 +87,31 @@ describe.each(backends)('serve() on the %s loop behaves as server.listen()', (na
     });
   });
 
+  it('res.write() callbacks get an error once the client reset, as on plain node:http', async () => {
+    await withBackend(create, async (loop) => {
+      const outcomes: string[] = [];
+      const server = http.createServer((_req, res) => {
+        res.writeHead(200);
+        const tick = setInterval(() => {
+          res.write('x'.repeat(1000), (error) => {
+            outcomes.push(error === undefined || error === null ? 'ok' : String((error as NodeJS.ErrnoException).code));
+            if (error) clearInterval(tick);
+          });
+        }, 10);
+      });
+      const listener = await serve(server, loop, { port: 0 });
+      const client = net.connect(listener.address.port, '127.0.0.1');
+      client.on('error', () => undefined);
+      client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await once(client, 'data');
+      await until(() => outcomes.length >= 3, 5000, 'a few writes to succeed');
+      client.resetAndDestroy();
+      await until(() => outcomes.some((o) => o !== 'ok'), 5000, 'a write callback to see the reset');
+      expect(outcomes.filter((o) => o !== 'ok')).toHaveLength(1); // and none after it
+      await new Promise((resolve) => server.close(resolve));
+    });
+  });
+
   it("maxConnections: a connection over the limit is closed and reported as 'drop'", async () => {
     await withBackend(create, async (loop) => {
       const server = http.createServer((_req, res) => res.end('ok'));
