@@ -4,6 +4,14 @@
  * @packageDocumentation
  */
 
+export {
+  type ConnectCallback,
+  type ConnectorOptions,
+  type ConnectTarget,
+  connector,
+  LoopAgent,
+  LoopHttpsAgent,
+} from './client.js';
 export { ChannelDuplex, type ChannelDuplexOptions } from './duplex.js';
 export { NetEventLoop, type NetEventLoopOptions } from './net/loop.js';
 export { NetBufferPool } from './net/pool.js';

@@ -1,44 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChannelDuplex, serve } from '../src/index.ts';
 import { backends, withBackend } from './backends.ts';
+import { type Credentials, selfSigned } from './credentials.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** A self-signed certificate for localhost, made fresh for this run by openssl. */
-let credentials: { key: Buffer; cert: Buffer };
+let credentials: Credentials;
 beforeAll(() => {
-  const dir = mkdtempSync(join(tmpdir(), 'iolease-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  credentials = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+  credentials = selfSigned();
 });
 
 /** Sends `payload` over `socket`, half-closes, and resolves with everything that came back. */
