@@ -25,11 +25,15 @@ describe('benchmarks stay runnable', () => {
     }
   });
 
-  it('http/run.mjs measures the three http-server modes', async () => {
+  it.each([
+    ['node', 'node:http'],
+    ['express', 'Express'],
+    ['fastify', 'Fastify'],
+  ])('http/run.mjs --app %s measures the three modes', async (app, stack) => {
     const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'http.json');
-    const args = ['--seconds', '0.5', '--rounds', '1', '--connections', '8', '--load', 'node', '--json', out];
+    const args = ['--app', app, '--seconds', '0.3', '--rounds', '1', '--connections', '8', '--load', 'node', '--json', out];
     const { stdout } = await run(process.execPath, [join(here, 'http/run.mjs'), ...args]);
-    expect(stdout).toContain('| http over iolease io_uring |');
+    expect(stdout).toContain(`| ${stack} over iolease io_uring |`);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     expect(Object.keys(report.summary)).toEqual(['plain', 'net', 'uring']);
     for (const mode of Object.values(report.summary)) {

@@ -1,9 +1,10 @@
-// HTTP benchmark: one node:http handler (examples/http-server.mjs) served three ways, measured in
-// the same run with alternating rounds: plain node:http (the baseline), and Node's http.Server over
-// the iolease node:net and io_uring loops through ChannelDuplex. Load from wrk where installed
-// (apt-get install wrk), else from a small Node load generator (--load node).
-// Reports requests per second and server CPU per request, as ratios to plain node:http.
-// Usage: node bench/http/run.mjs [--connections 50] [--seconds 5] [--rounds 3] [--load wrk|node] [--json file]
+// HTTP benchmark: one "hello" route of node:http, Express or Fastify (--app, bench/http/server.mjs)
+// served three ways, measured in the same run with alternating rounds: plain (the baseline), and
+// over the iolease node:net and io_uring loops through ChannelDuplex. Load from wrk where
+// installed (apt-get install wrk), else from a small Node load generator (--load node).
+// Reports requests per second and server CPU per request, as ratios to plain.
+// Usage: node bench/http/run.mjs [--app node|express|fastify] [--connections 50] [--seconds 5]
+//        [--rounds 3] [--load wrk|node] [--json file]
 import { execFile, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 const { values: opts } = parseArgs({
   options: {
+    app: { type: 'string', default: 'node' },
     connections: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
@@ -56,7 +58,7 @@ async function load(port) {
 }
 
 async function measure(mode) {
-  const server = await startServer([`${root}examples/http-server.mjs`, '0', mode], pins?.server);
+  const server = await startServer([`${root}bench/http/server.mjs`, '0', mode, opts.app], pins?.server);
   await load(server.port); // warm-up: JIT, connection setup
   const cpuStart = cpuSeconds(server.pid);
   const started = process.hrtime.bigint();
@@ -88,7 +90,8 @@ const summary = Object.fromEntries(
     },
   ]),
 );
-const names = { plain: 'plain node:http', net: 'http over iolease node:net', uring: 'http over iolease io_uring' };
+const stack = { node: 'node:http', express: 'Express', fastify: 'Fastify' }[opts.app] ?? opts.app;
+const names = { plain: `plain ${stack}`, net: `${stack} over iolease node:net`, uring: `${stack} over iolease io_uring` };
 console.log(
   `\nGET /, ${opts.connections} keep-alive connections, ${opts.seconds} s × ${opts.rounds} rounds (medians), load: ${opts.load}`,
 );

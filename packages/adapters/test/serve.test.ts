@@ -3,12 +3,20 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
 import net from 'node:net';
 import { sleep, until, watchdog } from '@iolease/conformance';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../src/index.ts';
 import { backends, withBackend } from './backends.ts';
+import { type Credentials, selfSigned } from './credentials.ts';
 import { get } from './http-get.ts';
+
+let credentials: Credentials;
+beforeAll(() => {
+  credentials = selfSigned();
+});
 
 /** A raw request on a fresh socket; resolves with everything the server sent before closing. */
 function rawRequest(port: number, request: string): Promise<string> {
@@ -112,6 +120,74 @@ describe.each(backends)('serve() on the %s loop behaves as server.listen()', (na
     });
   });
 
+  it('https and h2c (http2) servers: served, answered, and close() calls back once their clients are gone', async () => {
+    await withBackend(create, async (loop) => {
+      const secure = https.createServer(credentials, (_req, res) => res.end('secure hello'));
+      const secureListener = await serve(secure, loop, { port: 0 });
+      const agent = new https.Agent({ ca: credentials.cert, keepAlive: true });
+      const body = await new Promise<string>((resolve, reject) => {
+        https
+          .get({ host: 'localhost', port: secureListener.address.port, agent }, (res) => {
+            res.setEncoding('utf8');
+            let text = '';
+            res.on('data', (d) => {
+              text += d;
+            });
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
+      expect(body).toBe('secure hello');
+      const secureClosed = new Promise((resolve) => secure.close(resolve));
+      agent.destroy();
+      await watchdog(secureClosed, 5000, 'https server.close()');
+
+      const h2 = http2.createServer();
+      h2.on('stream', (stream) => {
+        stream.respond({ ':status': 200 });
+        stream.end('h2c hello');
+      });
+      const h2Listener = await serve(h2, loop, { port: 0 });
+      const session = http2.connect(`http://127.0.0.1:${h2Listener.address.port}`);
+      const answers = await Promise.all(
+        [0, 1, 2].map(
+          () =>
+            new Promise<string>((resolve, reject) => {
+              const req = session.request({ ':path': '/' });
+              let text = '';
+              req.setEncoding('utf8');
+              req.on('data', (d) => {
+                text += d;
+              });
+              req.on('end', () => resolve(text));
+              req.on('error', reject);
+              req.end();
+            }),
+        ),
+      );
+      expect(answers).toEqual(['h2c hello', 'h2c hello', 'h2c hello']);
+      const h2Closed = new Promise((resolve) => h2.close(resolve));
+      session.close();
+      await watchdog(h2Closed, 5000, 'http2 server.close()');
+      expect(loop.stats()).toMatchObject({ listenersOpen: 0, channelsOpen: 0 });
+    });
+  });
+
+  it('server.timeout closes a connection idle for that long, as on plain node:http', async () => {
+    await withBackend(create, async (loop) => {
+      const server = http.createServer({}, (_req, res) => res.end('ok'));
+      server.timeout = 300;
+      const listener = await serve(server, loop, { port: 0 });
+      const silent = net.connect(listener.address.port, '127.0.0.1');
+      silent.on('error', () => undefined);
+      await once(silent, 'connect');
+      const started = Date.now();
+      await watchdog(once(silent, 'close'), 5000, 'server.timeout');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      await new Promise((resolve) => server.close(resolve));
+    });
+  });
+
   it("maxConnections: a connection over the limit is closed and reported as 'drop'", async () => {
     await withBackend(create, async (loop) => {
       const server = http.createServer((_req, res) => res.end('ok'));
@@ -148,6 +224,8 @@ describe.each(backends)('serve() on the %s loop behaves as server.listen()', (na
     const make = name === 'io_uring' ? 'createEventLoop()' : 'new NetEventLoop()';
     const script = `
       import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
       import net from 'node:net';
       import { serve } from '@iolease/adapters';
       import { ${which} } from '${from}';
