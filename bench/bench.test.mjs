@@ -31,7 +31,8 @@ describe('benchmarks stay runnable', () => {
     ['fastify', 'Fastify'],
   ])('http/run.mjs --app %s measures the three modes', async (app, stack) => {
     const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'http.json');
-    const args = ['--app', app, '--seconds', '0.3', '--rounds', '1', '--connections', '8', '--load', 'node', '--json', out];
+    const quick = '--seconds 0.3 --rounds 1 --connections 8 --load node'.split(' ');
+    const args = ['--app', app, ...quick, '--json', out];
     const { stdout } = await run(process.execPath, [join(here, 'http/run.mjs'), ...args]);
     expect(stdout).toContain(`| ${stack} over iolease io_uring |`);
     const report = JSON.parse(readFileSync(out, 'utf8'));

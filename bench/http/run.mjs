@@ -91,7 +91,11 @@ const summary = Object.fromEntries(
   ]),
 );
 const stack = { node: 'node:http', express: 'Express', fastify: 'Fastify' }[opts.app] ?? opts.app;
-const names = { plain: `plain ${stack}`, net: `${stack} over iolease node:net`, uring: `${stack} over iolease io_uring` };
+const names = {
+  plain: `plain ${stack}`,
+  net: `${stack} over iolease node:net`,
+  uring: `${stack} over iolease io_uring`,
+};
 console.log(
   `\nGET /, ${opts.connections} keep-alive connections, ${opts.seconds} s × ${opts.rounds} rounds (medians), load: ${opts.load}`,
 );

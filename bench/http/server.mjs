@@ -21,7 +21,8 @@ const loop =
           process.exit(2);
         })
       ).loop;
-const announce = (p) => console.log(`${app} server (${loop?.backend ?? 'plain node:http'}) listening on 127.0.0.1:${p}`);
+const announce = (p) =>
+  console.log(`${app} server (${loop?.backend ?? 'plain node:http'}) listening on 127.0.0.1:${p}`);
 
 if (app === 'fastify') {
   const fastify = Fastify(
