@@ -1,10 +1,13 @@
-// One node:http handler on three transports: usage `node examples/http-server.mjs <port> [uring|net|plain]`.
+// One node:http handler on three transports: usage `node examples/http-server.mjs <port|path> [uring|net|plain]`
+// (a path listens on a Unix domain socket: curl --unix-socket <path> http://localhost/).
 // uring and net serve Node's own http.Server over an iolease loop through ChannelDuplex; plain is
 // ordinary node:http, for comparison.
 import http from 'node:http';
 import { openEventLoop, serve } from '@iolease/adapters';
 
-const port = Number(process.argv[2] ?? 8080); // 0 picks a free port
+const where = process.argv[2] ?? '8080'; // a port (0 picks a free one), or a Unix socket path
+const at = /^\d+$/.test(where) ? { host: '127.0.0.1', port: Number(where) } : { path: where };
+const shown = (a) => (typeof a === 'string' ? a : `127.0.0.1:${a.port}`);
 const mode = process.argv[3] ?? 'uring';
 const body = 'hello from iolease\n';
 
@@ -14,8 +17,8 @@ const server = http.createServer((_req, res) => {
 });
 
 if (mode === 'plain') {
-  server.listen(port, '127.0.0.1', () => {
-    console.log(`http server (plain node:http) listening on 127.0.0.1:${server.address().port}`);
+  server.listen(at, () => {
+    console.log(`http server (plain node:http) listening on ${shown(server.address())}`);
   });
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
 } else {
@@ -23,7 +26,7 @@ if (mode === 'plain') {
     console.error(`${error.code}: ${error.message}`);
     process.exit(2);
   });
-  const listener = await serve(server, loop, { host: '127.0.0.1', port });
-  console.log(`http server (${loop.backend}) listening on 127.0.0.1:${listener.address.port}`);
+  await serve(server, loop, at);
+  console.log(`http server (${loop.backend}) listening on ${shown(server.address())}`);
   process.once('SIGTERM', () => loop.close().then(() => process.exit(0)));
 }

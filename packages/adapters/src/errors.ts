@@ -23,10 +23,12 @@ export function fromNodeError(error: unknown, fallbackSyscall: string): IoleaseE
     port?: unknown;
   };
   if (typeof e?.code === 'string' && typeof e.errno === 'number') {
-    const where =
-      typeof e.address === 'string' && typeof e.port === 'number' ? { address: e.address, port: e.port } : undefined;
+    // A Unix socket path comes without a port (or, from listen, with -1).
+    const port = typeof e.port === 'number' && e.port >= 0 ? e.port : undefined;
+    const where = typeof e.address === 'string' ? { address: e.address, port } : undefined;
+    const detail = where && (port === undefined ? where.address : `${where.address}:${port}`);
     const syscall = typeof e.syscall === 'string' ? e.syscall : fallbackSyscall;
-    return new IoleaseSystemError(e.code, e.errno, syscall, where && `${where.address}:${where.port}`, where);
+    return new IoleaseSystemError(e.code, e.errno, syscall, detail, where);
   }
   if (e?.code === 'ERR_SOCKET_CONNECTION_TIMEOUT') {
     return new IoleaseSystemError('ETIMEDOUT', 110, fallbackSyscall);

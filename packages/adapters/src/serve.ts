@@ -11,6 +11,7 @@ import { ChannelDuplex, type ChannelDuplexOptions } from './duplex.js';
  */
 interface NetServerInternals {
   _handle: unknown;
+  _pipeName?: string;
   _connections: number;
   _emitCloseIfDrained(): void;
   maxConnections?: number | null;
@@ -57,8 +58,11 @@ export async function serve(
     server.emit('connection', socket);
     return undefined;
   });
-  if (internals !== undefined) internals._handle = listenerHandle(listener);
-  else announceAddress(server, listener);
+  if (internals !== undefined) {
+    internals._handle = listenerHandle(listener);
+    // For a Unix socket, net.Server's address() answers with the path alone, from _pipeName.
+    if (listener.address.family === 'Unix') internals._pipeName = listener.address.address;
+  } else announceAddress(server, listener);
   // server.close() stops accepting, as it would for a server listening itself.
   server.once('close', () => void listener.close());
   // http.Server arms its headersTimeout and requestTimeout checks, and its connection list, on
@@ -109,14 +113,18 @@ function count(server: NetServerInternals, socket: ChannelDuplex): void {
  */
 function listenerHandle(listener: Listener) {
   const { family, address, port } = listener.address;
-  return {
+  const handle = {
     close: () => void listener.close(),
+    ref: () => listener.ref(),
+    unref: () => listener.unref(),
+  };
+  if (family === 'Unix') return handle; // address() reads _pipeName instead
+  return {
+    ...handle,
     getsockname: (out: Record<string, unknown>) => {
       Object.assign(out, { address, family, port });
       return 0;
     },
-    ref: () => listener.ref(),
-    unref: () => listener.unref(),
   };
 }
 
@@ -137,8 +145,9 @@ function announceAddress(server: EventEmitter, listener: Listener): void {
  * callback, or an options object with `port`, `host`, `backlog`, `ipv6Only`, `reusePort` and
  * `signal`), reports failures through the server's `'error'` event and success through
  * `'listening'`, as `net.Server` does. Without a host it binds all interfaces (`::`, or
- * `0.0.0.0` on a loop without IPv6), as Node does. Unix socket paths and handles are not
- * supported yet and fail with `ERR_IOLEASE_FEATURE_UNSUPPORTED` through `'error'`.
+ * `0.0.0.0` on a loop without IPv6), as Node does. A path (`listen('/run/app.sock')`) listens
+ * on a Unix domain socket (LIFE-20); handles are not supported and fail with
+ * `ERR_IOLEASE_FEATURE_UNSUPPORTED` through `'error'`.
  *
  * @param server - the server whose `listen()` is to use the loop
  * @param loop - the loop to listen on
@@ -154,7 +163,8 @@ function announceAddress(server: EventEmitter, listener: Listener): void {
 export function useLoop<S extends net.Server>(
   server: S,
   loop: EventLoop,
-  options: Omit<ListenOptions, 'port' | 'host' | 'backlog' | 'ipv6Only' | 'reusePort'> & ChannelDuplexOptions = {},
+  options: Omit<ListenOptions, 'port' | 'host' | 'path' | 'backlog' | 'ipv6Only' | 'reusePort'> &
+    ChannelDuplexOptions = {},
 ): S {
   validateObject('server', server);
   validateObject('options', options);
@@ -187,7 +197,7 @@ function listenArguments(
   loop: EventLoop,
 ): {
   request:
-    | (Pick<ListenOptions, 'port' | 'host' | 'backlog' | 'ipv6Only' | 'reusePort'> & { signal?: AbortSignal })
+    | (Pick<ListenOptions, 'port' | 'host' | 'path' | 'backlog' | 'ipv6Only' | 'reusePort'> & { signal?: AbortSignal })
     | Error;
   callback: (() => void) | undefined;
 } {
@@ -203,9 +213,17 @@ function listenArguments(
     const backlog = typeof rest[0] === 'number' ? { backlog: rest[0] } : {};
     return { request: { port: Number(first ?? 0), host, ...backlog }, callback };
   }
+  if (typeof first === 'string') {
+    // listen(path[, backlog])
+    const backlog = typeof args[1] === 'number' ? { backlog: args[1] } : {};
+    return { request: { path: first, ...backlog }, callback };
+  }
   if (typeof first === 'object' && !isHandle(first)) {
     const o = first as Record<string, unknown>;
-    if (o.path !== undefined) return { request: unsupported('a Unix socket path'), callback };
+    if (o.path !== undefined) {
+      const backlog = o.backlog !== undefined ? { backlog: o.backlog as number } : {};
+      return { request: { path: o.path as string, ...backlog }, callback };
+    }
     return {
       request: {
         port: typeof o.port === 'string' && isPortString(o.port) ? Number(o.port) : ((o.port ?? 0) as number),
@@ -218,7 +236,7 @@ function listenArguments(
       callback,
     };
   }
-  return { request: unsupported(typeof first === 'string' ? 'a Unix socket path' : 'a handle'), callback };
+  return { request: unsupported('a handle'), callback };
 }
 
 function isPortString(value: unknown): boolean {

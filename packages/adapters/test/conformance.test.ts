@@ -4,7 +4,7 @@ import { NetEventLoop } from '../src/index.ts';
 
 runConformance({
   name: 'node:net',
-  capabilities: { reusePort: true, ipv6: true },
+  capabilities: { reusePort: true, ipv6: true, unixSockets: true },
   createLoop: (options) => new NetEventLoop(options),
   inChildProcess: {
     import: `import { NetEventLoop } from ${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))};`,

@@ -134,9 +134,9 @@ describe.each(backends)('frameworks over the %s loop', (_name, create) => {
       });
       const [inUse] = await once(second, 'error');
       expect((inUse as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
-      const unix = useLoop(http.createServer(), loop);
-      unix.listen('/tmp/iolease-not-yet.sock');
-      const [unsupported] = await once(unix, 'error');
+      const handle = useLoop(http.createServer(), loop);
+      handle.listen({ fd: 3 });
+      const [unsupported] = await once(handle, 'error');
       expect((unsupported as NodeJS.ErrnoException).code).toBe('ERR_IOLEASE_FEATURE_UNSUPPORTED');
       await new Promise((resolve) => taken.close(resolve));
     });
@@ -232,7 +232,9 @@ describe.each(backends)('frameworks over the %s loop', (_name, create) => {
       const bad = await talk('GET / HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n');
       expect(bad).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\r\n\r\n$/);
       const slow = await talk('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n', 'x');
-      expect(slow).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*\r\n\r\n$/);
+      // The whole answer arrives; a reset may follow it, as with plain node:http, since the client
+      // keeps sending after the server stopped reading.
+      expect(slow).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*?\r\n\r\n(<ECONNRESET>)?$/);
       await new Promise((resolve) => server.close(resolve));
     });
   });

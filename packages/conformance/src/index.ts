@@ -16,6 +16,7 @@ import { processSuite } from './suites/process.js';
 import { readInterestSuite } from './suites/read-interest.js';
 import { sizerSuite } from './suites/sizer.js';
 import { stressSuite } from './suites/stress.js';
+import { unixSuite } from './suites/unix.js';
 import { writeMemorySuite } from './suites/write-memory.js';
 import { writesSuite } from './suites/writes.js';
 
@@ -51,5 +52,6 @@ export function runConformance(backend: BackendUnderTest): void {
     processSuite(kit);
     stressSuite(kit);
     adversarialSuite(kit);
+    unixSuite(kit);
   });
 }

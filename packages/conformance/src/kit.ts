@@ -10,7 +10,7 @@ import type { EventLoop, EventLoopOptions, LoopCapabilities } from '@iolease/int
 export type Capabilities = Partial<LoopCapabilities>;
 
 /** The capability names of CONF-2. */
-export const CAPABILITIES: readonly (keyof Capabilities)[] = ['zeroCopySend', 'reusePort', 'ipv6'];
+export const CAPABILITIES: readonly (keyof Capabilities)[] = ['zeroCopySend', 'reusePort', 'ipv6', 'unixSockets'];
 
 /**
  * A backend as the conformance kit runs it.

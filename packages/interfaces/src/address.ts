@@ -6,12 +6,62 @@ import { ErrorCode, IoleaseError } from './errors.js';
  * @since 0.1.0
  */
 export interface SocketAddress {
-  /** The numeric address, `127.0.0.1` or `::1` style. */
+  /**
+   * The numeric address, `127.0.0.1` or `::1` style; for a Unix domain socket its path (an
+   * abstract name starts with `\0`), or `''` for an unnamed peer (LIFE-19).
+   */
   readonly address: string;
-  /** The address family. */
-  readonly family: 'IPv4' | 'IPv6';
-  /** The port number. */
+  /** The address family. `Unix` since 0.2.0. */
+  readonly family: 'IPv4' | 'IPv6' | 'Unix';
+  /** The port number; 0 for a Unix domain socket. */
   readonly port: number;
+}
+
+/**
+ * The longest Unix domain socket path, in UTF-8 bytes: `sun_path` holds 108 with the
+ * terminating NUL (Linux; an abstract name, starting with `\0`, has the same room).
+ *
+ * @since 0.2.0
+ */
+export const MAX_UNIX_PATH_BYTES = 107;
+
+/** The UTF-8 length of `text`, as the kernel will see it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const c of text) {
+    const code = c.codePointAt(0) as number;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
+/**
+ * Checks a Unix domain socket path for `listen({ path })` and `connect({ path })` (LIFE-20): a
+ * non-empty string of at most {@link MAX_UNIX_PATH_BYTES} UTF-8 bytes, with no NUL except a
+ * first one, which makes it a Linux abstract name.
+ *
+ * @param path - the `path` option
+ * @returns the path
+ * @throws {@link IoleaseError} `ERR_IOLEASE_INVALID_ARG_TYPE` or `ERR_IOLEASE_INVALID_ARG_VALUE`
+ * @since 0.2.0
+ */
+export function validateUnixPath(path: unknown): string {
+  if (typeof path !== 'string') {
+    throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "options.path" argument must be of type string');
+  }
+  const bytes = utf8Length(path);
+  const problem =
+    path.length === 0 || path === '\0'
+      ? 'must not be empty'
+      : bytes > MAX_UNIX_PATH_BYTES
+        ? `is ${bytes} bytes long; a Unix socket path holds at most ${MAX_UNIX_PATH_BYTES}`
+        : path.indexOf('\0', 1) !== -1
+          ? 'must not contain a NUL byte after the first character'
+          : undefined;
+  if (problem !== undefined) {
+    throw new IoleaseError(ErrorCode.INVALID_ARG_VALUE, `The "options.path" argument ${problem}`);
+  }
+  return path;
 }
 
 const IPV4_PART = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;

@@ -1,5 +1,5 @@
 import { AdaptiveRecvByteBufferSizer } from './adaptive-sizer.js';
-import { type NumericHost, parseNumericHost } from './address.js';
+import { type NumericHost, parseNumericHost, validateUnixPath } from './address.js';
 import type { Channel, ChannelHandler, ChannelOptions } from './channel.js';
 import type { AbortSignalLike } from './connect-guard.js';
 import { LEAK_SAMPLING_INTERVAL, type LeakDetectionLevel, type LeakReport } from './diagnostics.js';
@@ -180,7 +180,9 @@ export function createSizer(template: ChannelTemplate): RecvByteBufferSizer | Io
  * @since 0.1.0
  */
 export interface ValidListenOptions {
-  /** Where to bind (LIFE-1). */
+  /** The Unix domain socket path to listen on instead of TCP (LIFE-20), if given. */
+  readonly path: string | undefined;
+  /** Where to bind (LIFE-1); `127.0.0.1` when `path` is given. */
   readonly host: NumericHost;
   /** The port; 0 picks a free one. */
   readonly port: number;
@@ -200,9 +202,11 @@ export interface ValidListenOptions {
  * @since 0.1.0
  */
 export interface ValidConnectOptions {
-  /** Where to connect (LIFE-3). */
+  /** The Unix domain socket path to connect to instead of TCP (LIFE-20), if given. */
+  readonly path: string | undefined;
+  /** Where to connect (LIFE-3); `127.0.0.1` when `path` is given. */
   readonly host: NumericHost;
-  /** The port, 1 to 65535. */
+  /** The port, 1 to 65535; 0 when `path` is given. */
   readonly port: number;
   /** Milliseconds to wait for the connection, if given (LIFE-16). */
   readonly timeout: number | undefined;
@@ -221,8 +225,10 @@ export interface ValidConnectOptions {
  */
 export function validateListenOptions(options: ListenOptions, waterMarks: WaterMarks): ValidListenOptions {
   validateObject('options', options);
+  const path = unixPath(options, ['host', 'port', 'reusePort', 'ipv6Only']);
   return {
-    port: validateInteger('options.port', options.port, 0, 65535),
+    path,
+    port: path === undefined ? validateInteger('options.port', options.port, 0, 65535) : 0,
     backlog: validateInteger('options.backlog', options.backlog ?? 511, 1, 65535),
     reusePort: validateBoolean('options.reusePort', options.reusePort ?? false),
     ipv6Only: validateBoolean('options.ipv6Only', options.ipv6Only ?? false),
@@ -240,14 +246,30 @@ export function validateListenOptions(options: ListenOptions, waterMarks: WaterM
  */
 export function validateConnectOptions(options: ConnectOptions, waterMarks: WaterMarks): ValidConnectOptions {
   validateObject('options', options);
+  const path = unixPath(options, ['host', 'port']);
   return {
-    port: validateInteger('options.port', options.port, 1, 65535),
+    path,
+    port: path === undefined ? validateInteger('options.port', options.port, 1, 65535) : 0,
     host: parseNumericHost(options.host),
     timeout:
       options.timeout === undefined ? undefined : validateInteger('options.timeout', options.timeout, 1, 2 ** 31 - 1),
     signal: validateSignal(options.signal),
     channel: channelTemplate(options, waterMarks),
   };
+}
+
+/** The `path` option, checked; with it, none of the TCP-only options may be given (LIFE-20). */
+function unixPath(options: ListenOptions | ConnectOptions, tcpOnly: string[]): string | undefined {
+  if (options.path === undefined) return undefined;
+  const path = validateUnixPath(options.path);
+  const clash = tcpOnly.find((name) => (options as Record<string, unknown>)[name] !== undefined);
+  if (clash !== undefined) {
+    throw new IoleaseError(
+      ErrorCode.INVALID_ARG_VALUE,
+      `The "options.${clash}" argument cannot be combined with "options.path": a Unix domain socket has neither`,
+    );
+  }
+  return path;
 }
 
 function validateSignal(signal: unknown): AbortSignalLike | undefined {

@@ -13,6 +13,12 @@ export interface LoopCapabilities {
   readonly reusePort: boolean;
   /** IPv6 listeners and connections: an IPv6 `host` (LIFE-1). */
   readonly ipv6: boolean;
+  /**
+   * Unix domain sockets: `listen({ path })` and `connect({ path })` (LIFE-20).
+   *
+   * @since 0.2.0
+   */
+  readonly unixSockets: boolean;
 }
 
 /**
@@ -20,14 +26,18 @@ export interface LoopCapabilities {
  * before acquiring any resource.
  *
  * @param capabilities - what the loop provides
- * @param request - what the call asks for: `reusePort` (listen only) and the host's family
+ * @param request - what the call asks for: `reusePort` (listen only) and the family (4, 6, or
+ *   `'unix'` for a path)
  * @returns `ERR_IOLEASE_FEATURE_UNSUPPORTED` naming the feature, or `undefined` when served
  * @since 0.2.0
  */
 export function unsupportedRequest(
   capabilities: LoopCapabilities,
-  request: { readonly reusePort?: boolean; readonly family: 4 | 6 },
+  request: { readonly reusePort?: boolean; readonly family: 4 | 6 | 'unix' },
 ): IoleaseError | undefined {
+  if (request.family === 'unix' && !capabilities.unixSockets) {
+    return new IoleaseError(ErrorCode.FEATURE_UNSUPPORTED, 'This loop cannot use Unix domain sockets (LOOP-9)');
+  }
   if (request.reusePort === true && !capabilities.reusePort) {
     return new IoleaseError(ErrorCode.FEATURE_UNSUPPORTED, 'This loop cannot listen with reusePort (LOOP-9)');
   }

@@ -39,14 +39,14 @@ export function abortedError(signal: AbortSignalLike): IoleaseError {
  * abandons the connection without calling its handler and rejects the promise with that error.
  *
  * @param options - the validated `timeout` (ms) and `signal`, either may be absent
- * @param where - the address and port, for the `ETIMEDOUT` error
+ * @param where - the address and port (a Unix socket path has none), for the `ETIMEDOUT` error
  * @param giveUp - abandons the connect
  * @returns `done`: call it when the connect settled any other way
  * @since 0.2.0
  */
 export function guardConnect(
   options: { readonly timeout: number | undefined; readonly signal: AbortSignalLike | undefined },
-  where: { readonly address: string; readonly port: number },
+  where: { readonly address: string; readonly port?: number | undefined },
   giveUp: (error: IoleaseError) => void,
 ): () => void {
   const { timeout, signal } = options;
@@ -62,10 +62,10 @@ export function guardConnect(
     giveUp(error);
   };
   if (timeout !== undefined) {
-    timer = setTimeout(
-      () => settle(new IoleaseSystemError('ETIMEDOUT', 110, 'connect', `${where.address}:${where.port}`, where)),
-      timeout,
-    );
+    timer = setTimeout(() => {
+      const detail = where.port === undefined ? where.address : `${where.address}:${where.port}`;
+      settle(new IoleaseSystemError('ETIMEDOUT', 110, 'connect', detail, where));
+    }, timeout);
   }
   signal?.addEventListener('abort', onAbort, { once: true });
   return done;

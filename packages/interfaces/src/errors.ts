@@ -82,7 +82,7 @@ export class IoleaseSystemError extends IoleaseError {
   readonly syscall: string;
   /** The remote address of a failed `connect`, or the local one of a failed `listen`, as in Node. */
   readonly address?: string;
-  /** The port that goes with {@link IoleaseSystemError.address}. */
+  /** The port that goes with {@link IoleaseSystemError.address}; absent for a Unix socket path. */
   readonly port?: number;
 
   /**
@@ -90,21 +90,23 @@ export class IoleaseSystemError extends IoleaseError {
    * @param errno - the errno value; stored negative whatever its sign here
    * @param syscall - the failed operation
    * @param detail - optional extra text for the message (an address, a path)
-   * @param where - the address and port the operation was about, kept as properties (ERR-3)
+   * @param where - the address and port the operation was about, kept as properties (ERR-3); a
+   *   Unix socket path without a port
    */
   constructor(
     errnoName: string,
     errno: number,
     syscall: string,
     detail?: string,
-    where?: { readonly address: string; readonly port: number },
+    where?: { readonly address: string; readonly port?: number | undefined },
   ) {
     super(errnoName, `${syscall} ${errnoName}${detail === undefined ? '' : ` ${detail}`}`);
     this.errno = -Math.abs(errno);
     this.syscall = syscall;
     if (where !== undefined) {
       this.address = where.address;
-      this.port = where.port;
+      // A Unix socket path has no port (LIFE-20).
+      if (where.port !== undefined) this.port = where.port;
     }
   }
 

@@ -16,8 +16,15 @@ import type { WaterMarks } from './water-marks.js';
 export interface ConnectOptions extends ChannelOptions {
   /** A numeric IPv4 or IPv6 address. Default `127.0.0.1`. */
   readonly host?: string;
-  /** The port. */
-  readonly port: number;
+  /** The port. Required unless `path` is given (optional in the type since 0.2.0). */
+  readonly port?: number;
+  /**
+   * Connect to the Unix domain socket at this path instead of TCP (LIFE-20), where the loop
+   * provides `unixSockets` (LOOP-9). Not with `host` or `port`.
+   *
+   * @since 0.2.0
+   */
+  readonly path?: string;
   /**
    * Gives up after this many milliseconds without a connection: the promise rejects with
    * `ETIMEDOUT` (LIFE-16). Default: none (the kernel's own timeout).

@@ -15,7 +15,13 @@ export {
   AdaptiveRecvByteBufferSizer,
   type AdaptiveRecvByteBufferSizerOptions,
 } from './adaptive-sizer.js';
-export { type NumericHost, parseNumericHost, type SocketAddress } from './address.js';
+export {
+  MAX_UNIX_PATH_BYTES,
+  type NumericHost,
+  parseNumericHost,
+  type SocketAddress,
+  validateUnixPath,
+} from './address.js';
 export {
   type ChannelTemplate,
   channelClosedError,

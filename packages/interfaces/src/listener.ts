@@ -9,8 +9,18 @@ import type { Channel, ChannelHandler, ChannelOptions } from './channel.js';
 export interface ListenOptions extends ChannelOptions {
   /** A numeric IPv4 or IPv6 address to bind. Default `127.0.0.1`. */
   readonly host?: string;
-  /** Port to bind; 0 picks a free one, see {@link Listener.address}. */
-  readonly port: number;
+  /**
+   * Port to bind; 0 picks a free one, see {@link Listener.address}. Required unless `path` is
+   * given (optional in the type since 0.2.0).
+   */
+  readonly port?: number;
+  /**
+   * Listen on a Unix domain socket at this path instead of TCP (LIFE-20), where the loop
+   * provides `unixSockets` (LOOP-9). Not with `host`, `port`, `reusePort` or `ipv6Only`.
+   *
+   * @since 0.2.0
+   */
+  readonly path?: string;
   /** Length of the accept queue. Default 511, as in `node:net`. */
   readonly backlog?: number;
   /** Sets `SO_REUSEPORT` so several loops (threads) can share the port. Default `false`. */

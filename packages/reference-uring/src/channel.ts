@@ -46,6 +46,8 @@ export interface ChannelInit {
   readonly waterMarks: WaterMarks;
   /** The most buffers the channel holds before it stops receiving (PRESS-9). */
   readonly maxLeases: number;
+  /** A Unix domain socket (LIFE-20): no TCP options to set. */
+  readonly unix: boolean;
 }
 
 /**
@@ -84,6 +86,8 @@ export class UringChannel implements Channel, PoolWaiter {
   readonly #leases: ChannelLeases;
   /** No maxLeases: receives may be multishot. */
   readonly #maxLeasesUnset: boolean;
+  /** A Unix domain socket (LIFE-20): no TCP options to set. */
+  readonly #unix: boolean;
   #heldDeliveryScheduled = false;
 
   // Writing
@@ -113,6 +117,7 @@ export class UringChannel implements Channel, PoolWaiter {
     this.id = id;
     this.sizer = init.sizer;
     this.#autoRead = init.autoRead;
+    this.#unix = init.unix;
     this.#maxLeasesUnset = init.maxLeases === Number.POSITIVE_INFINITY;
     this.#leases = new ChannelLeases(loop.pool, init.maxLeases, () => {
       if (this.#state === 'open') this.#updateReading(false);
@@ -222,13 +227,15 @@ export class UringChannel implements Channel, PoolWaiter {
 
   setNoDelay(noDelay: boolean): void {
     validateBoolean('noDelay', noDelay);
-    if (this.#state === 'open') this.#loop.checkErrno(this.#loop.native.setNoDelay(this.#slot, noDelay), 'setsockopt');
+    if (this.#state === 'open' && !this.#unix) {
+      this.#loop.checkErrno(this.#loop.native.setNoDelay(this.#slot, noDelay), 'setsockopt');
+    }
   }
 
   setKeepAlive(enable: boolean, initialDelayMs = 0): void {
     validateBoolean('enable', enable);
     validateInteger('initialDelayMs', initialDelayMs, 0, 2 ** 31 - 1);
-    if (this.#state !== 'open') return;
+    if (this.#state !== 'open' || this.#unix) return; // a Unix socket has no keep-alive (LIFE-20)
     const seconds = Math.ceil(initialDelayMs / 1000);
     this.#loop.checkErrno(this.#loop.native.setKeepAlive(this.#slot, enable, seconds), 'setsockopt');
   }

@@ -15,8 +15,10 @@ export function errnoName(errno: number): string {
 export function systemError(
   errno: number,
   syscall: string,
-  where?: { readonly address: string; readonly port: number },
+  where?: { readonly address: string; readonly port?: number | undefined },
 ): IoleaseSystemError {
-  const detail = where === undefined ? undefined : `${where.address}:${where.port}`;
+  // A Unix socket path has no port (LIFE-20).
+  const detail =
+    where === undefined ? undefined : where.port === undefined ? where.address : `${where.address}:${where.port}`;
   return new IoleaseSystemError(errnoName(errno), errno, syscall, detail, where);
 }

@@ -1,3 +1,4 @@
+import { lstatSync, unlinkSync } from 'node:fs';
 import {
   type AcceptCallback,
   DEFAULT_WATER_MARKS,
@@ -18,7 +19,14 @@ const RESOURCE_RETRY_MS = 100;
 /** Other accept errors are retried sooner, backing off while they persist, up to this. */
 const MAX_RETRY_MS = 1000;
 /** The settings of a channel accepted only to be reset (see #adopt). */
-const DEFAULT_INIT = { sizer: new FixedRecvByteBufferSizer(2048), autoRead: false, maxLeases: 1 };
+const DEFAULT_INIT = { sizer: new FixedRecvByteBufferSizer(2048), autoRead: false, maxLeases: 1, unix: false };
+
+/** The file a Unix listener bound (LIFE-20): removed on close if it is still that socket. */
+export interface SocketFile {
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+}
 
 /** A listening socket with one multishot accept armed while open (LIFE-1, LIFE-11). */
 export class UringListener implements Listener {
@@ -27,6 +35,7 @@ export class UringListener implements Listener {
   readonly #slot: number;
   readonly #onAccept: AcceptCallback;
   readonly #channelInit: () => ChannelInit | IoleaseError;
+  readonly #socketFile: SocketFile | undefined;
   #closed = false;
   #closeOps = 0;
   #acceptArmed = false;
@@ -45,8 +54,10 @@ export class UringListener implements Listener {
     address: SocketAddress,
     onAccept: AcceptCallback,
     channelInit: () => ChannelInit | IoleaseError,
+    socketFile?: SocketFile,
   ) {
     this.#loop = loop;
+    this.#socketFile = socketFile;
     this.#slot = slot;
     this.address = address;
     this.#onAccept = onAccept;
@@ -62,6 +73,8 @@ export class UringListener implements Listener {
     if (this.#closePromise !== undefined) return this.#closePromise;
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    // At once, as node:net does: a server closed is a path free for the next one.
+    this.#removeSocketFile();
     this.#closePromise = new Promise((resolve) => {
       this.#resolveClose = resolve;
     });
@@ -113,6 +126,21 @@ export class UringListener implements Listener {
       const delay = RESOURCE_ERRORS.has(res) ? Math.max(RESOURCE_RETRY_MS, backoff) : backoff;
       this.#retryTimer = setTimeout(() => this.#arm(), delay);
       if (!this.#referenced) this.#retryTimer.unref();
+    }
+  }
+
+  /**
+   * Removes the socket file this listener bound, as node:net does, but only while it is still
+   * that socket: a file put at the path since is not ours to delete (LIFE-20).
+   */
+  #removeSocketFile(): void {
+    const file = this.#socketFile;
+    if (file === undefined) return;
+    try {
+      const now = lstatSync(file.path);
+      if (now.isSocket() && now.dev === file.dev && now.ino === file.ino) unlinkSync(file.path);
+    } catch {
+      // Gone already, or not ours to look at: nothing to remove.
     }
   }
 

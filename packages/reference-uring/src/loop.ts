@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import {
   type AcceptCallback,
   abortedError,
@@ -22,6 +23,7 @@ import {
   type LoopStatistics,
   leakTrackerFor,
   loopClosedError,
+  type NumericHost,
   reportUncaught,
   type SocketAddress,
   type Unsubscribe,
@@ -53,7 +55,7 @@ import {
   RECORD_WORDS,
 } from './completion.js';
 import { systemError } from './errors.js';
-import { UringListener } from './listener.js';
+import { type SocketFile, UringListener } from './listener.js';
 import { loadBinding, type NativeFeatures, type NativeLoop } from './native.js';
 import { UringBufferPool } from './pool.js';
 
@@ -81,7 +83,12 @@ export class UringEventLoop implements EventLoop {
   readonly backend = 'io_uring';
   readonly pool: UringBufferPool;
   /** Zero-copy sends are not used yet (WRITE-8). */
-  readonly capabilities: LoopCapabilities = Object.freeze({ zeroCopySend: false, reusePort: true, ipv6: true });
+  readonly capabilities: LoopCapabilities = Object.freeze({
+    zeroCopySend: false,
+    reusePort: true,
+    ipv6: true,
+    unixSockets: true,
+  });
   /**
    * The leak tracker at levels `sampled` and `all` (DIAG-1); none at `off` (DIAG-5).
    *
@@ -117,7 +124,7 @@ export class UringEventLoop implements EventLoop {
   #bytesWritten = 0;
   readonly #connects = new Map<
     UringChannel,
-    { resolve: (c: Channel) => void; reject: (e: unknown) => void; where: { address: string; port: number } }
+    { resolve: (c: Channel) => void; reject: (e: unknown) => void; where: { address: string; port?: number } }
   >();
 
   constructor(options: UringEventLoopOptions = {}) {
@@ -164,6 +171,7 @@ export class UringEventLoop implements EventLoop {
   listen(options: ListenOptions, onAccept: AcceptCallback): Promise<Listener> {
     this.#assertOpen();
     const {
+      path,
       host,
       port,
       backlog,
@@ -172,17 +180,21 @@ export class UringEventLoop implements EventLoop {
       channel: init,
     } = validateListenOptions(options, this.#waterMarks);
     validateFunction('onAccept', onAccept);
-    const { family, address: ip } = host;
-    const unsupported = unsupportedRequest(this.capabilities, { reusePort, family });
+    const unsupported = unsupportedRequest(this.capabilities, {
+      reusePort,
+      family: path === undefined ? host.family : 'unix',
+    });
     if (unsupported !== undefined) return Promise.reject(unsupported);
+    const { family, ip, where } = target(path, host, port);
     let slot: number;
     try {
-      slot = this.native.listen(family, ip, port, backlog, reusePort, ipv6Only, init.noDelay);
+      slot = this.native.listen(family, ip, port, backlog, reusePort, ipv6Only, path === undefined && init.noDelay);
     } catch (cause) {
-      return Promise.reject(nativeError(cause, { address: ip, port }));
+      return Promise.reject(nativeError(cause, where));
     }
     const address = this.address(slot, false);
-    const listener = new UringListener(this, slot, address, onAccept, () => this.#newChannelInit(init));
+    const channelInit = () => this.#newChannelInit(init, path !== undefined);
+    const listener = new UringListener(this, slot, address, onAccept, channelInit, socketFile(path));
     this.#sockets[slot] = listener;
     this.#openListeners++;
     this.#updateRef();
@@ -191,17 +203,17 @@ export class UringEventLoop implements EventLoop {
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
     this.#assertOpen();
-    const { host, port, timeout, signal, channel: init } = validateConnectOptions(options, this.#waterMarks);
+    const { path, host, port, timeout, signal, channel: init } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
-    const { family, address: ip } = host;
-    const unsupported = unsupportedRequest(this.capabilities, { family });
+    const unsupported = unsupportedRequest(this.capabilities, { family: path === undefined ? host.family : 'unix' });
     if (unsupported !== undefined) return Promise.reject(unsupported);
     if (signal?.aborted) return Promise.reject(abortedError(signal));
+    const { family, ip, where } = target(path, host, port);
     // The sizer first: a factory that throws rejects the connect before anything is opened.
-    const channelInit = this.#newChannelInit(init);
+    const channelInit = this.#newChannelInit(init, path !== undefined);
     if (channelInit instanceof IoleaseError) return Promise.reject(channelInit);
-    const slot = this.native.connect(family, ip, port, init.noDelay);
-    if (slot < 0) return Promise.reject(systemError(slot, 'connect', { address: ip, port }));
+    const slot = this.native.connect(family, ip, port, path === undefined && init.noDelay);
+    if (slot < 0) return Promise.reject(systemError(slot, 'connect', where));
     const channel = new UringChannel(this, slot, this.#nextChannelId++, channelInit, true);
     this.#sockets[slot] = channel;
     this.#openChannels++;
@@ -209,7 +221,6 @@ export class UringEventLoop implements EventLoop {
     if (handler !== undefined) channel.setHandler(handler);
     this.requestPump();
     return new Promise((resolve, reject) => {
-      const where = { address: ip, port };
       // Given up (LIFE-16): the channel is abandoned without callbacks, the promise rejected.
       const done = guardConnect({ timeout, signal }, where, (error) => {
         this.#connects.delete(channel);
@@ -345,7 +356,7 @@ export class UringEventLoop implements EventLoop {
   addressOrErrno(slot: number, peer: boolean): SocketAddress | number {
     const a = this.native.address(slot, peer);
     if (typeof a === 'number') return a;
-    return { family: a[0] === 4 ? 'IPv4' : 'IPv6', address: a[1], port: a[2] };
+    return { family: a[0] === 4 ? 'IPv4' : a[0] === 6 ? 'IPv6' : 'Unix', address: a[1], port: a[2] };
   }
 
   /** @internal */
@@ -517,14 +528,39 @@ export class UringEventLoop implements EventLoop {
   }
 
   /** A new channel's settings, or the error of a sizer factory that threw (SIZER-3). */
-  #newChannelInit(init: ChannelTemplate): ChannelInit | IoleaseError {
+  #newChannelInit(init: ChannelTemplate, unix: boolean): ChannelInit | IoleaseError {
     const sizer = createSizer(init);
     if (sizer instanceof IoleaseError) return sizer;
-    return { sizer, autoRead: init.autoRead, waterMarks: init.waterMarks, maxLeases: init.maxLeases };
+    return { sizer, autoRead: init.autoRead, waterMarks: init.waterMarks, maxLeases: init.maxLeases, unix };
   }
 }
 
-function nativeError(cause: unknown, where: { address: string; port: number }): unknown {
+/** The native loop's family number of a Unix domain socket (kFamilyUnix); 4 and 6 are IP. */
+const FAMILY_UNIX = 1;
+type Family = 4 | 6 | typeof FAMILY_UNIX;
+
+/** What the native listen and connect take: a family and an address, or a Unix socket path. */
+function target(path: string | undefined, host: NumericHost, port: number) {
+  return path === undefined
+    ? { family: host.family, ip: host.address, where: { address: host.address, port } }
+    : { family: FAMILY_UNIX as Family, ip: path, where: { address: path } };
+}
+
+/**
+ * The socket file a Unix listener made, to remove when it closes (LIFE-20): its inode, so that a
+ * file someone put at the path meanwhile is left alone. Abstract names have no file.
+ */
+function socketFile(path: string | undefined): SocketFile | undefined {
+  if (path === undefined || path.startsWith('\0')) return undefined;
+  try {
+    const { dev, ino } = statSync(path);
+    return { path, dev, ino };
+  } catch {
+    return undefined;
+  }
+}
+
+function nativeError(cause: unknown, where: { address: string; port?: number }): unknown {
   const e = cause as { errno?: number; syscall?: string };
   if (typeof e?.errno === 'number' && typeof e.syscall === 'string') return systemError(e.errno, e.syscall, where);
   return cause;

@@ -22,7 +22,7 @@ export interface NativeLoop {
   /** [0]: set to 1 when sends are queued; the pump then calls onFlush right before it enters. */
   readonly sendsQueued: Int32Array;
   listen(
-    family: 4 | 6,
+    family: 4 | 6 | 1,
     ip: string,
     port: number,
     backlog: number,
@@ -31,7 +31,7 @@ export interface NativeLoop {
     noDelay: boolean,
   ): number;
   armAccept(slot: number): number;
-  connect(family: 4 | 6, ip: string, port: number, noDelay: boolean): number;
+  connect(family: 4 | 6 | 1, ip: string, port: number, noDelay: boolean): number;
   /** Arms a receive on buffer group `group`: multishot unless `multishot` is false. */
   armRecv(slot: number, group: number, multishot?: boolean): number;
   cancelRecv(slot: number): number;

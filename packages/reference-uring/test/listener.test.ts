@@ -1,11 +1,33 @@
 // The io_uring listener's own bookkeeping (LIFE-11, LIFE-15), which the kit sees only through
 // its effects: slots handed from a closed listener to new connections, close while accepting.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { echoHandler, netConnect, readAll, until, watchdog } from '@iolease/conformance';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
 
 describe('the io_uring listener', () => {
+  it('LIFE-21 a Unix listener removes its socket file on close, but not a file put at the path since', async () => {
+    const loop = createEventLoop();
+    const dir = mkdtempSync(join(tmpdir(), 'iolease-unix-'));
+    try {
+      const path = join(dir, 'a.sock');
+      const own = await loop.listen({ path }, () => echoHandler());
+      await own.close();
+      expect(existsSync(path)).toBe(false);
+      const replaced = await loop.listen({ path }, () => echoHandler());
+      rmSync(path);
+      writeFileSync(path, 'not a socket');
+      await replaced.close();
+      expect(readFileSync(path, 'utf8')).toBe('not a socket');
+    } finally {
+      await loop.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('LIFE-11 a closed listener gives its slot back, and the connection that gets it is served', async () => {
     const loop = createEventLoop();
     try {

@@ -97,6 +97,8 @@ export class NetChannel implements Channel, PoolReader {
   #finalized = false;
 
   #localAddress: SocketAddress | undefined;
+  /** A Unix domain socket (LIFE-20), not TCP. */
+  #unix = false;
   #remoteAddress: SocketAddress | undefined;
 
   constructor(loop: NetEventLoop, id: number, init: NetChannelInit) {
@@ -124,9 +126,16 @@ export class NetChannel implements Channel, PoolReader {
   }
 
   /** Binds the socket; `connecting` until onConnected() for client channels. */
-  attach(socket: Socket, connecting: boolean): void {
+  attach(socket: Socket, connecting: boolean, unix?: { local: string; remote: string }): void {
     this.#socket = socket;
     this.#connecting = connecting;
+    this.#unix = unix !== undefined;
+    if (unix !== undefined) {
+      // node:net reports no addresses for Unix sockets: the path is the listener's or the
+      // connect's, and the other end is unnamed (LIFE-20).
+      this.#localAddress = { family: 'Unix', address: unix.local, port: 0 };
+      this.#remoteAddress = { family: 'Unix', address: unix.remote, port: 0 };
+    }
     if (!connecting) this.#captureAddresses();
     socket.on('end', () => {
       this.#eof = true;
@@ -599,7 +608,8 @@ export class NetChannel implements Channel, PoolReader {
     this.#readClass = -1;
     if (this.#waitingClass >= 0) this.#loop.pool.forget(this, this.#waitingClass);
     this.#waitingClass = -1;
-    if (abortive && !this.#connecting) this.#socket.resetAndDestroy();
+    // A Unix socket has no abortive close (node:net refuses resetAndDestroy() on one): closed.
+    if (abortive && !this.#connecting && !this.#unix) this.#socket.resetAndDestroy();
     else this.#socket.destroy();
   }
 

@@ -16,8 +16,12 @@ export class NetListener implements Listener {
   constructor(server: net.Server, onClosed: () => void) {
     this.#server = server;
     this.#onClosed = onClosed;
-    const a = server.address() as net.AddressInfo;
-    this.address = { family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', address: a.address, port: a.port };
+    const a = server.address() as net.AddressInfo | string;
+    // node:net gives a Unix socket's address as its path alone (LIFE-20).
+    this.address =
+      typeof a === 'string'
+        ? { family: 'Unix', address: a, port: 0 }
+        : { family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', address: a.address, port: a.port };
   }
 
   get closed(): boolean {

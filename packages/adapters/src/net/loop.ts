@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import net from 'node:net';
+import { dirname } from 'node:path';
 import {
   type AcceptCallback,
   abortedError,
@@ -53,7 +55,12 @@ export type NetEventLoopOptions = EventLoopOptions;
 export class NetEventLoop implements EventLoop {
   readonly backend = 'node:net';
   /** Zero-copy sends are not something node:net offers (WRITE-8). */
-  readonly capabilities: LoopCapabilities = Object.freeze({ zeroCopySend: false, reusePort: true, ipv6: true });
+  readonly capabilities: LoopCapabilities = Object.freeze({
+    zeroCopySend: false,
+    reusePort: true,
+    ipv6: true,
+    unixSockets: true,
+  });
   readonly pool: NetBufferPool;
   /**
    * The leak tracker at levels `sampled` and `all` (DIAG-1); none at `off` (DIAG-5).
@@ -98,6 +105,7 @@ export class NetEventLoop implements EventLoop {
   listen(options: ListenOptions, onAccept: AcceptCallback): Promise<Listener> {
     this.#assertOpen();
     const {
+      path,
       host,
       port,
       backlog,
@@ -106,17 +114,19 @@ export class NetEventLoop implements EventLoop {
       channel: template,
     } = validateListenOptions(options, this.#waterMarks);
     validateFunction('onAccept', onAccept);
-    const unsupported = unsupportedRequest(this.capabilities, { reusePort, family: host.family });
+    const family = path === undefined ? host.family : 'unix';
+    const unsupported = unsupportedRequest(this.capabilities, { reusePort, family });
     if (unsupported !== undefined) return Promise.reject(unsupported);
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
-    server.on('connection', (accepted) => this.#adopt(accepted, template, onAccept));
+    server.on('connection', (accepted) => this.#adopt(accepted, template, onAccept, path));
     this.#servers.add(server);
     return new Promise((resolve, reject) => {
       server.once('error', (error) => {
         this.#servers.delete(server);
-        reject(fromNodeError(error, 'listen'));
+        reject(fromNodeError(path === undefined ? error : unmangled(error, path), 'listen'));
       });
-      server.listen({ host: host.address, port, backlog, ipv6Only, reusePort }, () => {
+      const where = path === undefined ? { host: host.address, port, ipv6Only, reusePort } : { path };
+      server.listen({ ...where, backlog }, () => {
         server.removeAllListeners('error');
         const listener = new NetListener(server, () => {
           this.#servers.delete(server);
@@ -136,9 +146,9 @@ export class NetEventLoop implements EventLoop {
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
     this.#assertOpen();
-    const { host, port, timeout, signal, channel: template } = validateConnectOptions(options, this.#waterMarks);
+    const { path, host, port, timeout, signal, channel: template } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
-    const unsupported = unsupportedRequest(this.capabilities, { family: host.family });
+    const unsupported = unsupportedRequest(this.capabilities, { family: path === undefined ? host.family : 'unix' });
     if (unsupported !== undefined) return Promise.reject(unsupported);
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     // The sizer first: a factory that throws rejects the connect before anything is opened.
@@ -146,18 +156,18 @@ export class NetEventLoop implements EventLoop {
     if (sizer instanceof IoleaseError) return Promise.reject(sizer);
     const channel = this.#newChannel(template, sizer);
     const socket = net.connect({
-      host: host.address,
-      port,
+      ...(path === undefined ? { host: host.address, port } : { path }),
       allowHalfOpen: true,
       noDelay: template.noDelay,
       onread: channel.onread,
     });
     socket.pause(); // no reading before connect and a handler (LIFE-2)
-    channel.attach(socket, true);
+    channel.attach(socket, true, path === undefined ? undefined : { local: '', remote: path });
     if (handler !== undefined) channel.setHandler(handler);
     return new Promise((resolve, reject) => {
       // Given up (LIFE-16): the channel is abandoned without callbacks, the promise rejected.
-      const done = guardConnect({ timeout, signal }, { address: host.address, port }, (error) => {
+      const where = path === undefined ? { address: host.address, port } : { address: path };
+      const done = guardConnect({ timeout, signal }, where, (error) => {
         reject(error);
         channel.abort(undefined);
       });
@@ -262,7 +272,7 @@ export class NetEventLoop implements EventLoop {
 
   // ---- Internals ---------------------------------------------------------------------------
 
-  #adopt(accepted: net.Socket, template: ChannelTemplate, onAccept: AcceptCallback): void {
+  #adopt(accepted: net.Socket, template: ChannelTemplate, onAccept: AcceptCallback, path: string | undefined): void {
     if (this.#closed) {
       accepted.destroy();
       return;
@@ -270,7 +280,8 @@ export class NetEventLoop implements EventLoop {
     const sizer = createSizer(template);
     if (sizer instanceof IoleaseError) {
       // Nobody can read this connection: reset it, and report the factory's error.
-      accepted.resetAndDestroy();
+      if (path === undefined) accepted.resetAndDestroy();
+      else accepted.destroy(); // a Unix socket has no abortive close
       reportUncaught(sizer);
       return;
     }
@@ -284,7 +295,7 @@ export class NetEventLoop implements EventLoop {
       onread: channel.onread,
     } as net.SocketConstructorOpts);
     socket.setNoDelay(template.noDelay);
-    channel.attach(socket, false);
+    channel.attach(socket, false, path === undefined ? undefined : { local: path, remote: '' });
     try {
       const handler = onAccept(channel);
       if (handler !== undefined && channel.state === 'open') channel.setHandler(handler);
@@ -317,4 +328,21 @@ export class NetEventLoop implements EventLoop {
   #assertOpen(): void {
     if (this.#closed) throw loopClosedError();
   }
+}
+
+/**
+ * libuv reports a Unix socket path in a missing directory as EACCES (for Windows' sake); the
+ * kernel said ENOENT, and LIFE-20 asks for it.
+ */
+function unmangled(error: Error, path: string): Error {
+  if ((error as NodeJS.ErrnoException).code !== 'EACCES' || path.startsWith('\0')) return error;
+  try {
+    statSync(dirname(path));
+    return error; // the directory is there: EACCES is the real answer
+  } catch (cause) {
+    // Only a directory that is not there makes it ENOENT; one we may not look into stays EACCES.
+    if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') return error;
+  }
+  const where = { code: 'ENOENT', errno: -2, syscall: 'listen', address: path };
+  return Object.assign(new Error(`listen ENOENT ${path}`), where);
 }

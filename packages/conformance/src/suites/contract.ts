@@ -212,6 +212,10 @@ export function contractSuite(kit: Kit): void {
           await expect(loop.listen({ host: '::1', port: 0 }, () => ({}))).rejects.toEqual(unsupported);
           await expect(loop.connect({ host: '::1', port: 9 })).rejects.toEqual(unsupported);
         }
+        if (!loop.capabilities.unixSockets) {
+          await expect(loop.listen({ path: '/tmp/iolease-unsupported.sock' }, () => ({}))).rejects.toEqual(unsupported);
+          await expect(loop.connect({ path: '/tmp/iolease-unsupported.sock' })).rejects.toEqual(unsupported);
+        }
         expect(loop.stats().listenersOpen).toBe(0);
         expect(loop.stats().channelsOpen).toBe(0);
       });

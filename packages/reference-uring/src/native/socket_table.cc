@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/un.h>
+
+#include <cstddef>
 #include <unistd.h>
 
 namespace iolease {
@@ -52,6 +55,16 @@ void SocketTable::CloseAll() {
 
 socklen_t ParseAddress(int family, const std::string& ip, int port, sockaddr_storage* out) {
   memset(out, 0, sizeof(*out));
+  if (family == kFamilyUnix) {
+    // A path, or an abstract name when it starts with NUL; JavaScript checked the length
+    // (LIFE-20), checked again here because sun_path is a fixed array.
+    auto* a = reinterpret_cast<sockaddr_un*>(out);
+    a->sun_family = AF_UNIX;
+    if (ip.empty() || ip.size() >= sizeof(a->sun_path)) return 0;
+    memcpy(a->sun_path, ip.data(), ip.size());
+    // An abstract name is exactly its bytes; a path also counts its terminating NUL.
+    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + ip.size() + (ip[0] == '\0' ? 0 : 1));
+  }
   if (family == 4) {
     auto* a = reinterpret_cast<sockaddr_in*>(out);
     a->sin_family = AF_INET;
@@ -75,8 +88,9 @@ int ListenSocket(const sockaddr_storage& addr, socklen_t len, int backlog, bool 
     return -errno;
   }
   const int one = 1;
-  // SO_REUSEADDR as node:net sets it: a restarted server can bind past TIME_WAIT sockets.
-  int ret = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  // SO_REUSEADDR as node:net sets it: a restarted server can bind past TIME_WAIT sockets. A Unix
+  // socket has no TIME_WAIT, and an existing path must fail (EADDRINUSE), never be taken over.
+  int ret = addr.ss_family == AF_UNIX ? 0 : setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (ret == 0 && reuse_port) ret = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (ret == 0 && addr.ss_family == AF_INET6) {
     const int v6only = ipv6_only ? 1 : 0;
@@ -118,7 +132,7 @@ int SetLingerZero(int fd) {
 }
 
 int GetAddress(int fd, bool peer, Address* out) {
-  sockaddr_storage ss;
+  sockaddr_storage ss = {};
   socklen_t len = sizeof(ss);
   int ret = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
                  : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -127,6 +141,9 @@ int GetAddress(int fd, bool peer, Address* out) {
 }
 
 int CaptureAddresses(Socket* s) {
+  // Zeroed first: a Unix address is read up to its NUL, and the slot may hold a longer old one.
+  memset(&s->local_address, 0, sizeof(s->local_address));
+  memset(&s->peer_address, 0, sizeof(s->peer_address));
   socklen_t len = sizeof(s->local_address);
   if (getsockname(s->fd, reinterpret_cast<sockaddr*>(&s->local_address), &len) < 0) return -errno;
   len = sizeof(s->peer_address);
@@ -147,6 +164,16 @@ int FormatAddress(const sockaddr_storage& ss, Address* out) {
     inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
     out->family = 6;
     out->port = ntohs(a->sin6_port);
+  } else if (ss.ss_family == AF_UNIX) {
+    // The path, an abstract name with its leading NUL, or empty for an unnamed socket.
+    auto* a = reinterpret_cast<const sockaddr_un*>(&ss);
+    const size_t room = sizeof(a->sun_path);
+    const size_t skip = a->sun_path[0] == '\0' ? 1 : 0;
+    const size_t len = skip + strnlen(a->sun_path + skip, room - skip);
+    out->family = kFamilyUnix;
+    out->port = 0;
+    out->ip.assign(a->sun_path, skip == 1 && len == 1 ? 0 : len);
+    return 0;
   } else {
     return -EAFNOSUPPORT;
   }

@@ -41,8 +41,11 @@ struct Socket {
   bool has_addresses = false;
 };
 
+// The family number JavaScript passes and gets back for a Unix domain socket (4 and 6 are IP).
+constexpr int kFamilyUnix = 1;
+
 struct Address {
-  int family = 0;  // 4 or 6
+  int family = 0;  // 4, 6 or kFamilyUnix
   std::string ip;
   int port = 0;
 };
