@@ -12,12 +12,18 @@ const run = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 describe('benchmarks stay runnable', () => {
-  it.each(['uring', 'net'])('echo/run.mjs measures both servers with the %s client', async (client) => {
+  it.each([
+    ['uring', 'tcp'],
+    ['net', 'tcp'],
+    ['uring', 'unix'],
+  ])('echo/run.mjs measures every server with the %s client over %s', async (client, transport) => {
     const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'echo.json');
     const args = ['--seconds', '0.5', '--warmup', '0.2', '--rounds', '1', '--connections', '8', '--client', client];
+    if (transport === 'unix') args.push('--unix');
     const { stdout } = await run(process.execPath, [join(here, 'echo/run.mjs'), ...args, '--json', out]);
     expect(stdout).toContain('| iolease uring |');
     const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(report.transport).toBe(transport);
     expect(Object.keys(report.summary)).toEqual(['node:net', 'iolease uring', 'uring Duplex', 'iolease node:net']);
     for (const server of Object.values(report.summary)) {
       expect(server.messagesPerSecond).toBeGreaterThan(0);

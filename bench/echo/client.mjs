@@ -2,13 +2,16 @@
 // sending the next (closed loop). Prints `warm` after the warm-up, then one JSON line with the
 // messages echoed in the measured window, then half-closes every connection and waits for the
 // server to finish, so no connection is reset.
-// Usage: node bench/echo/client.mjs <port> <connections> <size> <warmupSeconds> <seconds> [uring|net]
+// Usage: node bench/echo/client.mjs <port|path> <connections> <size> <warmupSeconds> <seconds> [uring|net]
 // The client runs on the iolease uring loop by default: it is the cheaper client, so the server,
 // not the client, limits the rate on a small machine. `net` drives it through node:net instead.
 import net from 'node:net';
 import { createEventLoop } from '@iolease/reference-uring';
 
-const [port, connections, size, warmupSeconds, seconds] = process.argv.slice(2, 7).map(Number);
+const [connections, size, warmupSeconds, seconds] = process.argv.slice(3, 7).map(Number);
+const where = process.argv[2];
+// A port on 127.0.0.1, or a Unix socket path (no TCP options there).
+const target = /^\d+$/.test(where) ? { port: Number(where), host: '127.0.0.1', noDelay: true } : { path: where };
 const backend = process.argv[7] ?? 'uring';
 const message = new Uint8Array(size).fill(0x61);
 let echoed = 0;
@@ -42,7 +45,7 @@ function fail(error) {
 async function openNet() {
   const closed = [];
   for (let i = 0; i < connections; i++) {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    const socket = net.connect(target);
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     socket.on('error', fail);
     const onBytes = pingPong(
@@ -63,19 +66,16 @@ async function openUring() {
     let onBytes;
     let onClosed;
     closed.push(new Promise((resolve) => (onClosed = resolve)));
-    const channel = await loop.connect(
-      { port, host: '127.0.0.1', noDelay: true },
-      {
-        onRead(_channel, lease) {
-          const length = lease.length;
-          lease.release();
-          onBytes(length);
-        },
-        onEnd: (c) => c.close(),
-        onError: (_c, error) => fail(error),
-        onClose: () => onClosed(),
+    const channel = await loop.connect(target, {
+      onRead(_channel, lease) {
+        const length = lease.length;
+        lease.release();
+        onBytes(length);
       },
-    );
+      onEnd: (c) => c.close(),
+      onError: (_c, error) => fail(error),
+      onClose: () => onClosed(),
+    });
     onBytes = pingPong(
       () => channel.write(message),
       () => channel.shutdown(),

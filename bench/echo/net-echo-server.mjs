@@ -1,5 +1,5 @@
 // The baseline: a plain node:net echo server, written the way Node code usually is.
-// Usage: node bench/echo/net-echo-server.mjs <port>
+// Usage: node bench/echo/net-echo-server.mjs <port|path>
 import net from 'node:net';
 
 const server = net.createServer({ noDelay: true }, (socket) => {
@@ -7,8 +7,10 @@ const server = net.createServer({ noDelay: true }, (socket) => {
   socket.on('end', () => socket.end());
   socket.on('error', () => socket.destroy());
 });
-server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  const { address, port } = server.address();
-  console.log(`echo server (node:net) listening on ${address}:${port}`);
+const where = process.argv[2] ?? '0';
+const at = /^\d+$/.test(where) ? { port: Number(where), host: '127.0.0.1' } : { path: where };
+server.listen(at, () => {
+  const a = server.address();
+  console.log(`echo server (node:net) listening on ${typeof a === 'string' ? a : `${a.address}:${a.port}`}`);
 });
 process.once('SIGTERM', () => process.exit(0));

@@ -4,8 +4,11 @@
 // message (perf), each as a ratio to the node:net baseline. A third server runs the baseline's
 // own stream code over the uring loop through ChannelDuplex: the cost of the stream contract.
 // Usage: node bench/echo/run.mjs [--connections 50] [--size 128] [--seconds 5] [--warmup 1]
-//          [--rounds 3] [--client uring|net] [--json results.json]
-import { writeFileSync } from 'node:fs';
+//          [--rounds 3] [--client uring|net] [--unix] [--json results.json]
+// --unix runs every server and the client over a Unix domain socket instead of TCP on loopback.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { canCountSyscalls, countSyscalls, cpuSeconds } from '../lib/proc.mjs';
@@ -20,6 +23,7 @@ const { values: opts } = parseArgs({
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
     client: { type: 'string', default: 'uring' },
+    unix: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -27,11 +31,14 @@ const connections = Number(opts.connections);
 const size = Number(opts.size);
 const rounds = Number(opts.rounds);
 
+// Each server listens on a free port, or with --unix on a socket path of its own.
+const scratch = opts.unix ? mkdtempSync(join(tmpdir(), 'iolease-echo-')) : undefined;
+const at = (name) => (scratch === undefined ? '0' : join(scratch, `${name}.sock`));
 const servers = [
-  { name: 'node:net', args: [`${root}bench/echo/net-echo-server.mjs`, '0'] },
-  { name: 'iolease uring', args: [`${root}examples/echo-server.mjs`, '0', 'uring'] },
-  { name: 'uring Duplex', args: [`${root}bench/echo/duplex-echo-server.mjs`, '0'] },
-  { name: 'iolease node:net', args: [`${root}examples/echo-server.mjs`, '0', 'net'] },
+  { name: 'node:net', args: [`${root}bench/echo/net-echo-server.mjs`, at('net')] },
+  { name: 'iolease uring', args: [`${root}examples/echo-server.mjs`, at('uring'), 'uring'] },
+  { name: 'uring Duplex', args: [`${root}bench/echo/duplex-echo-server.mjs`, at('duplex')] },
+  { name: 'iolease node:net', args: [`${root}examples/echo-server.mjs`, at('iolease-net'), 'net'] },
 ];
 const pins = pinning();
 console.log(
@@ -111,7 +118,7 @@ const ratios = Object.fromEntries(
 );
 
 console.log(
-  `\necho, ${connections} connections × ${size} B, ${opts.client} client, ${opts.seconds} s × ${rounds} rounds (medians; ratios to node:net)`,
+  `\necho over ${opts.unix ? 'a Unix socket' : 'TCP loopback'}, ${connections} connections × ${size} B, ${opts.client} client, ${opts.seconds} s × ${rounds} rounds (medians; ratios to node:net)`,
 );
 console.log('| server | msg/s | ratio | server CPU µs/msg | ratio | syscalls/msg | ratio |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -126,6 +133,7 @@ for (const [name, s] of Object.entries(summary)) {
 if (opts.json) {
   writeFileSync(
     opts.json,
-    `${JSON.stringify({ connections, size, rounds, summary, ratios, samples: Object.fromEntries(samples) }, null, 2)}\n`,
+    `${JSON.stringify({ transport: opts.unix ? 'unix' : 'tcp', connections, size, rounds, summary, ratios, samples: Object.fromEntries(samples) }, null, 2)}\n`,
   );
 }
+if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });

@@ -17,7 +17,8 @@ export function spawnNode(args, cpu, stdio) {
 }
 
 /**
- * Spawns `node <args>` and resolves once it prints `listening on host:port`. With `cpu`, the
+ * Spawns `node <args>` and resolves once it prints `listening on host:port` (or on a Unix socket
+ * path; `port` is then that path). With `cpu`, the
  * server runs pinned to that CPU (taskset execs node, so the pid is the server's).
  */
 export async function startServer(args, cpu) {
@@ -26,8 +27,9 @@ export async function startServer(args, cpu) {
   const port = await new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
       output += chunk;
-      const match = /listening on \S+:(\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
+      // `listening on host:port`, or `listening on /a/path` for a Unix socket.
+      const match = /listening on (?:(\/[^\s:]+)|\S+:(\d+))/.exec(output);
+      if (match) resolve(match[1] ?? Number(match[2]));
     });
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${output}`)));
   });
