@@ -13,4 +13,5 @@ server.listen(at, () => {
   const a = server.address();
   console.log(`echo server (node:net) listening on ${typeof a === 'string' ? a : `${a.address}:${a.port}`}`);
 });
-process.once('SIGTERM', () => process.exit(0));
+// Closed first, so that a Unix socket's file goes with it.
+process.once('SIGTERM', () => server.close(() => process.exit(0)));
