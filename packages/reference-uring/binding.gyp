@@ -7,6 +7,7 @@
           "sources": [
             "src/native/binding.cc",
             "src/native/engine.cc",
+            "src/native/loop_handles.cc",
             "src/native/ring.cc",
             "src/native/buffer_ring.cc",
             "src/native/pool_memory.cc",

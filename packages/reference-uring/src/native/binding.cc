@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "engine.h"
+#include "loop_handles.h"
 #include "pool_memory.h"
 
 namespace iolease {
@@ -39,6 +40,30 @@ Napi::Error SystemError(Napi::Env env, int negative_errno, const std::string& ca
   e.Set("code", Napi::String::New(env, ErrnoName(err)));
   e.Set("syscall", Napi::String::New(env, call));
   return e;
+}
+
+// What a call into JavaScript from the pump can end in, besides returning: the function threw
+// (the error, taken from the environment), or the environment can no longer run JavaScript.
+struct JsThrew {
+  napi_value error;
+};
+struct JsUnavailable {};
+
+// Calls fn with the loop's object as `this`, through the C API: node-addon-api turns a failed
+// call into a Napi::Error, whose construction itself aborts the process when the environment is
+// being torn down (worker.terminate() during a pump). Throws JsThrew or JsUnavailable.
+napi_value CallJsOn(napi_env env, napi_value self, napi_value fn, size_t argc, const napi_value* argv,
+                    napi_async_context context) {
+  napi_value result = nullptr;
+  const napi_status status = context != nullptr ? napi_make_callback(env, context, self, fn, argc, argv, &result)
+                                                : napi_call_function(env, self, fn, argc, argv, &result);
+  if (status == napi_ok) return result;
+  napi_value error = nullptr;
+  if (status == napi_pending_exception && napi_get_and_clear_last_exception(env, &error) == napi_ok &&
+      error != nullptr) {
+    throw JsThrew{error};
+  }
+  throw JsUnavailable{};
 }
 
 class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
@@ -131,20 +156,8 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     self.Set("counters", Napi::Float64Array::New(env, kCounterCount, counters, 0));
     self.Set("sendsQueued", Napi::Int32Array::New(env, 1, signals, 0));
 
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    uv_poll_init(loop, poll_, engine_.eventfd());
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, &NativeLoop::OnPoll);
-    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));  // JavaScript refs it while it has sockets
-    retry_ = new uv_timer_t;
-    uv_timer_init(loop, retry_);
-    retry_->data = this;
-    uv_unref(reinterpret_cast<uv_handle_t*>(retry_));  // the poll handle keeps the process alive
     context_ = std::make_unique<Napi::AsyncContext>(env, "iolease:uring");
-    napi_add_env_cleanup_hook(env, &NativeLoop::OnEnvCleanup, this);
-    cleanup_hook_ = true;
+    handles_ = LoopHandles::Open(env, engine_.eventfd(), this, &NativeLoop::OnPoll, &NativeLoop::OnEnvCleanup);
   }
 
   ~NativeLoop() override {
@@ -165,11 +178,8 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     self->RunPump(env, true);
   }
 
-  static void OnEnvCleanup(void* arg) {
-    auto* self = static_cast<NativeLoop*>(arg);
-    self->cleanup_hook_ = false;
-    self->Teardown();
-  }
+  // The environment ends with the loop still open (process exit, a worker terminated).
+  static void OnEnvCleanup(void* arg) { static_cast<NativeLoop*>(arg)->Teardown(); }
 
   void RunPump(Napi::Env env, bool woken) {
     PumpResult result;
@@ -182,15 +192,26 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
             // since the last one take their memory's addresses now (WRITE-12). A plain call, not
             // MakeCallback, so no microtask runs between it and the kernel.
             if (*sends_queued_ == 0 || on_flush_.IsEmpty()) return false;
-            return on_flush_.Call(Value(), {}).ToBoolean().Value();
+            napi_value sent = CallJs(env, on_flush_.Value(), 0, nullptr, false);
+            bool flushed = false;
+            napi_get_value_bool(env, sent, &flushed);
+            return flushed;
           },
-          [&](uint32_t n) { on_batch_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *context_); });
-    } catch (const Napi::Error& e) {
+          [&](uint32_t n) {
+            napi_value count;
+            napi_create_uint32(env, n, &count);
+            CallJs(env, on_batch_.Value(), 1, &count, true);
+          });
+    } catch (const JsThrew& e) {
       // The JavaScript side catches each record's errors itself (LOOP-5), so this is a defect
       // of the loop: report it as Node reports any uncaught exception, and keep pumping, since
       // the engine's guard is reset and the CQ may hold more.
       threw = true;
-      napi_fatal_exception(env, e.Value());
+      napi_fatal_exception(env, e.error);
+    } catch (const JsUnavailable&) {
+      // The environment is ending (a worker terminated mid-pump): no JavaScript will run here
+      // again, and its cleanup hook tears the loop down. Creating an error now would abort.
+      return;
     }
     if (torn_down_) return;
     if (result.error < 0) {
@@ -201,7 +222,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
       // signal may announce. Retry at once, then back off while the kernel keeps refusing.
       const uint64_t delay = retries_ == 0 ? 0 : std::min<uint64_t>(uint64_t{1} << (retries_ - 1), 64);
       retries_++;
-      uv_timer_start(retry_, &NativeLoop::OnRetry, delay, 0);
+      uv_timer_start(handles_->retry(), &NativeLoop::OnRetry, delay, 0);
     } else {
       retries_ = 0;
     }
@@ -219,22 +240,15 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     if (torn_down_) return;
     torn_down_ = true;
     engine_.Destroy();
-    if (retry_ != nullptr) {
-      retry_->data = nullptr;
-      uv_timer_stop(retry_);
-      uv_close(reinterpret_cast<uv_handle_t*>(retry_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-      retry_ = nullptr;
+    if (handles_ != nullptr) {
+      handles_->Close();  // frees itself once libuv is done with the handles
+      handles_ = nullptr;
     }
-    if (poll_ != nullptr) {
-      poll_->data = nullptr;
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
-    if (cleanup_hook_) {
-      napi_remove_env_cleanup_hook(Env(), &NativeLoop::OnEnvCleanup, this);
-      cleanup_hook_ = false;
-    }
+  }
+
+  // A pump callback: through MakeCallback (async context, microtasks after) when `as_callback`.
+  napi_value CallJs(napi_env env, napi_value fn, size_t argc, const napi_value* argv, bool as_callback) {
+    return CallJsOn(env, Value(), fn, argc, argv, as_callback ? static_cast<napi_async_context>(*context_) : nullptr);
   }
 
   bool Alive(const Napi::CallbackInfo& info) {
@@ -341,11 +355,11 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     return info.Env().Undefined();
   }
   Napi::Value Ref(const Napi::CallbackInfo& info) {
-    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    if (handles_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(handles_->poll()));
     return info.Env().Undefined();
   }
   Napi::Value Unref(const Napi::CallbackInfo& info) {
-    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    if (handles_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(handles_->poll()));
     return info.Env().Undefined();
   }
 
@@ -418,11 +432,9 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   int32_t* sends_queued_ = nullptr;  // set by JavaScript when it queued sends for the next enter
   std::unique_ptr<Napi::AsyncContext> context_;
   std::vector<Napi::ObjectReference> shared_refs_;
-  uv_poll_t* poll_ = nullptr;
-  uv_timer_t* retry_ = nullptr;
-  uint32_t retries_ = 0;  // consecutive pumps that left work behind
+  LoopHandles* handles_ = nullptr;  // owned until Teardown hands it to libuv to close
+  uint32_t retries_ = 0;            // consecutive pumps that left work behind
   bool torn_down_ = false;
-  bool cleanup_hook_ = false;
 };
 
 }  // namespace
