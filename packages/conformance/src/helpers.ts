@@ -1,4 +1,5 @@
 // Helpers for the conformance suites: real node:net peers, checksums and small promise tools.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import {
@@ -206,4 +207,23 @@ export function strayBytes(lease: Lease): number {
     if (b !== 0 && b !== POISON_BYTE) stray++;
   }
   return stray;
+}
+
+/**
+ * Runs an ES module script in a child Node (the one running the tests); resolves with how it
+ * ended and its stdout. For tests that watch a whole process: its exit, its uncaught
+ * exceptions, a crash.
+ */
+export function runNode(script: string): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout }));
+  });
 }

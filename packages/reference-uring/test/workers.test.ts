@@ -2,26 +2,12 @@
 // (terminated mid-traffic, thrown out of, or done) takes its ring, pool and fds with it. Run in a
 // child process, because the failure this guards against is a crash of the whole process: a
 // terminated worker used to call into the addon after Node had unloaded it.
-import { spawn } from 'node:child_process';
+
 import { fileURLToPath } from 'node:url';
+import { runNode } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 
 const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-
-/** Runs an ES module script in a child Node; resolves with its exit code and stdout. */
-function runNode(script: string): Promise<{ code: number | null; signal: string | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal, stdout }));
-  });
-}
 
 describe('io_uring loops in worker threads', () => {
   it('LOOP-7 LIFE-10 60 workers ended mid-traffic (terminate, throw, or close and exit) crash nothing and leave no fd or pool behind', async () => {

@@ -1,21 +1,6 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runNode } from '../helpers.js';
 import type { Kit } from '../kit.js';
-
-/** Runs an ES module script in a child Node; resolves with its exit code and stdout. */
-function runNode(script: string): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout }));
-  });
-}
 
 /** Registers the suite against one backend: what a loop does to its whole process. */
 export function processSuite(kit: Kit): void {
@@ -38,7 +23,7 @@ export function processSuite(kit: Kit): void {
          process.on('exit', () => console.log('exited by itself'));
          setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
       );
-      expect(exiting).toEqual({ code: 0, stdout: 'exited by itself\n' });
+      expect(exiting).toEqual({ code: 0, signal: null, stdout: 'exited by itself\n' });
     });
 
     it('LOOP-6 unref(): an unreferenced listener and channels let the process exit while open; ref() holds it again', async () => {
@@ -62,7 +47,7 @@ export function processSuite(kit: Kit): void {
          process.on('exit', () => console.log('exited by itself', l.closed, c.state));
          setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
       );
-      expect(exiting).toEqual({ code: 0, stdout: 'exited by itself false open\n' });
+      expect(exiting).toEqual({ code: 0, signal: null, stdout: 'exited by itself false open\n' });
       const held = await runNode(
         `${setup}
          c.ref();
