@@ -32,3 +32,4 @@ export {
   openEventLoop,
 } from './select.js';
 export { serve, useLoop } from './serve.js';
+export { type LoopGroup, type LoopStart, type LoopWorker, type StartLoopsOptions, startLoops } from './workers.js';

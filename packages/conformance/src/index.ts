@@ -17,6 +17,7 @@ import { readInterestSuite } from './suites/read-interest.js';
 import { sizerSuite } from './suites/sizer.js';
 import { stressSuite } from './suites/stress.js';
 import { unixSuite } from './suites/unix.js';
+import { workersSuite } from './suites/workers.js';
 import { writeMemorySuite } from './suites/write-memory.js';
 import { writesSuite } from './suites/writes.js';
 
@@ -53,5 +54,6 @@ export function runConformance(backend: BackendUnderTest): void {
     stressSuite(kit);
     adversarialSuite(kit);
     unixSuite(kit);
+    workersSuite(kit);
   });
 }

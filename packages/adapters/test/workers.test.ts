@@ -1,0 +1,83 @@
+// startLoops(): one loop per worker thread, sharing a port (reusePort), on both backends.
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startLoops } from '../src/index.ts';
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+const fds = () =>
+  new Map(
+    readdirSync('/proc/self/fd').map((f) => {
+      try {
+        return [f, readlinkSync(`/proc/self/fd/${f}`)];
+      } catch {
+        return [f, '?'];
+      }
+    }),
+  );
+
+/** A free port, found by binding 0 and letting go. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** One connection: the serving thread's id, and whether the payload came back intact. */
+function talk(port: number, payload: Buffer): Promise<{ thread: number; intact: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const all = Buffer.concat(chunks);
+      const newline = all.indexOf(10);
+      resolve({
+        thread: Number(all.subarray(0, newline)),
+        intact: sha256(all.subarray(newline + 1)) === sha256(payload),
+      });
+    });
+    socket.end(payload);
+  });
+}
+
+describe.each(['uring', 'net'] as const)('startLoops() with the %s backend', (backend) => {
+  it('LOOP-7 two workers, one port: 200 checksummed connections served by both; close() ends them and leaves no fd', async () => {
+    const before = fds();
+    const port = await freePort();
+    const group = await startLoops(fixture('echo-worker.mjs'), { threads: 2, backend, data: { port } });
+    expect(group.workers.map((w) => w.backend)).toEqual(
+      backend === 'uring' ? ['io_uring', 'io_uring'] : ['node:net', 'node:net'],
+    );
+    const threads = new Set(group.workers.map((w) => w.threadId));
+    expect(threads.size).toBe(2);
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => talk(port, randomBytes(1000 + i * 37))));
+    expect(results.every((r) => r.intact)).toBe(true);
+    const perThread = new Map<number, number>();
+    for (const r of results) perThread.set(r.thread, (perThread.get(r.thread) ?? 0) + 1);
+    // The kernel spreads connections by hash: both workers serve, neither all of them.
+    expect([...perThread.keys()].every((t) => threads.has(t))).toBe(true);
+    expect(perThread.size).toBe(2);
+    await group.close();
+    expect([...fds()].filter(([f, t]) => before.get(f) !== t)).toEqual([]);
+  });
+});
+
+describe('startLoops() failures', () => {
+  it('a worker whose module throws makes startLoops reject, and no worker is left running', async () => {
+    const before = fds();
+    await expect(startLoops(fixture('failing-worker.mjs'), { threads: 2, backend: 'net' })).rejects.toThrow(
+      'this worker cannot start',
+    );
+    await expect(startLoops(fixture('no-such-module.mjs'), { threads: 1, backend: 'net' })).rejects.toThrow();
+    await expect(startLoops(fixture('echo-worker.mjs'), { threads: 0 })).rejects.toMatchObject({
+      code: 'ERR_IOLEASE_OUT_OF_RANGE',
+    });
+    expect([...fds()].filter(([f, t]) => before.get(f) !== t)).toEqual([]);
+  });
+});
