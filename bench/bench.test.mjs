@@ -49,6 +49,22 @@ describe('benchmarks stay runnable', () => {
     }
   });
 
+  it('multicore/run.mjs measures every server and how connections spread over two loops', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'multicore.json');
+    const args = ['--seconds', '0.3', '--rounds', '1', '--connections', '8', '--json', out];
+    const { stdout } = await run(process.execPath, [join(here, 'multicore/run.mjs'), ...args]);
+    expect(stdout).toContain('| uring × 2 loops |');
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(report.summary)).toEqual([
+      'node:net',
+      'cluster × 2 node:net',
+      'uring × 1 loop',
+      'uring × 2 loops',
+    ]);
+    for (const server of Object.values(report.summary)) expect(server.cpuMicrosPerMessage).toBeGreaterThan(0);
+    expect(report.spread.perWorker.reduce((a, b) => a + b, 0)).toBe(500);
+  });
+
   it('idle/run.mjs measures memory per idle connection for every server', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'idle.json');
     const { stdout } = await run(process.execPath, [join(here, 'idle/run.mjs'), '--connections', '200', '--json', out]);
