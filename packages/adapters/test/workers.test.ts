@@ -1,7 +1,10 @@
 // startLoops(): one loop per worker thread, sharing a port (reusePort), on both backends.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { until } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { startLoops } from '../src/index.ts';
 
@@ -65,6 +68,27 @@ describe.each(['uring', 'net'] as const)('startLoops() with the %s backend', (ba
     expect(perThread.size).toBe(2);
     await group.close();
     expect([...fds()].filter(([f, t]) => before.get(f) !== t)).toEqual([]);
+  });
+});
+
+describe('the multicore examples', () => {
+  it('examples/multicore-http.mjs serves node:http from two worker loops and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const example = fileURLToPath(new URL('../../../examples/multicore-http.mjs', import.meta.url));
+    const child = spawn(process.execPath, [example, String(port), '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    await until(() => out.includes('listening on'), 10_000, 'the example to listen');
+    expect(out.match(/: io_uring: /g)).toHaveLength(2);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async () => (await fetch(`http://127.0.0.1:${port}/`)).text()),
+    );
+    expect(answers.every((a) => /^hello from thread \d+\n$/.test(a))).toBe(true);
+    const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
 

@@ -39,7 +39,8 @@ describe('io_uring loops in worker threads', () => {
       const before = fds();
       const rssBefore = rss();
       const ways = ['terminate', 'throw', 'exit'];
-      for (let i = 0; i < 60; i++) {
+      // Three at a time: the addon is loaded and unloaded by several threads at once.
+      const one = async (i) => {
         const how = ways[i % 3];
         const w = new Worker(worker(how), { eval: true, type: 'module' });
         w.on('error', () => {});
@@ -57,7 +58,8 @@ describe('io_uring loops in worker threads', () => {
         else w.postMessage('end');
         await exited;
         for (const s of sockets) s.destroy();
-      }
+      };
+      for (let i = 0; i < 60; i += 3) await Promise.all([one(i), one(i + 1), one(i + 2)]);
       await new Promise((r) => setTimeout(r, 200));
       const after = fds();
       const leaked = [...after].filter(([f, t]) => before.get(f) !== t).map(([, t]) => t);
@@ -66,6 +68,8 @@ describe('io_uring loops in worker threads', () => {
     const { leaked, rssGrowth } = JSON.parse(result.stdout) as { leaked: string[]; rssGrowth: number };
     expect(leaked).toEqual([]);
     // 60 pools of 16 MiB: one in three kept would add 320 MiB. Worker heaps come and go around it.
-    expect(rssGrowth).toBeLessThan(128 * 1024 * 1024);
+    // (Not under AddressSanitizer, which keeps freed memory in quarantine on purpose; its leak
+    // check covers the pools there.)
+    if (!process.env.LD_PRELOAD?.includes('libasan')) expect(rssGrowth).toBeLessThan(128 * 1024 * 1024);
   });
 });
