@@ -1,26 +1,14 @@
 // startLoops(): one loop per worker thread, sharing a port (reusePort), on both backends.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { until } from '@iolease/conformance';
+import { fdsOpenedSince, openFdTable, until } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { startLoops } from '../src/index.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
-const fds = () =>
-  new Map(
-    readdirSync('/proc/self/fd').map((f) => {
-      try {
-        return [f, readlinkSync(`/proc/self/fd/${f}`)];
-      } catch {
-        return [f, '?'];
-      }
-    }),
-  );
-
 /** A free port, found by binding 0 and letting go. */
 async function freePort(): Promise<number> {
   const probe = net.createServer();
@@ -51,7 +39,7 @@ function talk(port: number, payload: Buffer): Promise<{ thread: number; intact: 
 
 describe.each(['uring', 'net'] as const)('startLoops() with the %s backend', (backend) => {
   it('LOOP-7 two workers, one port: 200 checksummed connections served by both; close() ends them and leaves no fd', async () => {
-    const before = fds();
+    const before = openFdTable();
     const port = await freePort();
     const group = await startLoops(fixture('echo-worker.mjs'), { threads: 2, backend, data: { port } });
     expect(group.workers.map((w) => w.backend)).toEqual(
@@ -67,7 +55,7 @@ describe.each(['uring', 'net'] as const)('startLoops() with the %s backend', (ba
     expect([...perThread.keys()].every((t) => threads.has(t))).toBe(true);
     expect(perThread.size).toBe(2);
     await group.close();
-    expect([...fds()].filter(([f, t]) => before.get(f) !== t)).toEqual([]);
+    expect(fdsOpenedSince(before)).toEqual([]);
   });
 });
 
@@ -94,7 +82,7 @@ describe('the multicore examples', () => {
 
 describe('startLoops() failures', () => {
   it('a worker whose module throws makes startLoops reject, and no worker is left running', async () => {
-    const before = fds();
+    const before = openFdTable();
     await expect(startLoops(fixture('failing-worker.mjs'), { threads: 2, backend: 'net' })).rejects.toThrow(
       'this worker cannot start',
     );
@@ -102,6 +90,6 @@ describe('startLoops() failures', () => {
     await expect(startLoops(fixture('echo-worker.mjs'), { threads: 0 })).rejects.toMatchObject({
       code: 'ERR_IOLEASE_OUT_OF_RANGE',
     });
-    expect([...fds()].filter(([f, t]) => before.get(f) !== t)).toEqual([]);
+    expect(fdsOpenedSince(before)).toEqual([]);
   });
 });

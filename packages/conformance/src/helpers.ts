@@ -1,6 +1,7 @@
 // Helpers for the conformance suites: real node:net peers, checksums and small promise tools.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import {
   type Channel,
@@ -226,4 +227,25 @@ export function runNode(script: string): Promise<{ code: number | null; signal: 
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve({ code, signal, stdout }));
   });
+}
+
+/**
+ * This process's open file descriptors and what each names (Linux, `/proc/self/fd`): take one
+ * before, and {@link fdsOpenedSince} tells what is still open after.
+ */
+export function openFdTable(): Map<string, string> {
+  return new Map(
+    readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return [fd, readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [fd, '?']; // closed between the listing and the look
+      }
+    }),
+  );
+}
+
+/** What is open now that was not in `before` (an {@link openFdTable}): a leak, in a test that closed everything. */
+export function fdsOpenedSince(before: Map<string, string>): string[] {
+  return [...openFdTable()].filter(([fd, target]) => before.get(fd) !== target).map(([, target]) => target);
 }

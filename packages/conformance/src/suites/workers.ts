@@ -1,28 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { watchdog } from '../helpers.js';
+import { fdsOpenedSince, openFdTable, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-/** This process's open fds and what each names. */
-function fds(): Map<string, string> {
-  return new Map(
-    readdirSync('/proc/self/fd').map((f) => {
-      try {
-        return [f, readlinkSync(`/proc/self/fd/${f}`)];
-      } catch {
-        return [f, '?'];
-      }
-    }),
-  );
-}
 
 /** Registers the suite against one backend: loops in worker threads (LOOP-1, LOOP-7). */
 export function workersSuite(kit: Kit): void {
@@ -92,7 +79,7 @@ export function workersSuite(kit: Kit): void {
       });
 
     it('LOOP-1 LOOP-7 two workers, each with its own loop: callbacks on its thread, echo byte for byte, on one port where reusePort is offered', async () => {
-      const before = fds();
+      const before = openFdTable();
       const a = await start(0);
       const b = await start(kit.has('reusePort') ? a.port : 0);
       expect(a.threadId).not.toBe(b.threadId);
@@ -117,14 +104,11 @@ export function workersSuite(kit: Kit): void {
         w.worker.postMessage('close');
         await watchdog(exited, 10_000, 'LIFE-10 the worker ends once its loop closed');
       }
-      expect(
-        [...fds()].filter(([f, t]) => before.get(f) !== t),
-        'LOOP-7 LIFE-10 no fd left',
-      ).toEqual([]);
+      expect(fdsOpenedSince(before), 'LOOP-7 LIFE-10 no fd left').toEqual([]);
     });
 
     it('LOOP-7 LIFE-10 a worker terminated mid-traffic takes its loop with it: the process lives on, no fd left', async () => {
-      const before = fds();
+      const before = openFdTable();
       for (let round = 0; round < 5; round++) {
         const w = await start(0);
         const sockets = Array.from({ length: 5 }, () => {
@@ -139,7 +123,7 @@ export function workersSuite(kit: Kit): void {
         for (const s of sockets) s.destroy();
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect([...fds()].filter(([f, t]) => before.get(f) !== t)).toEqual([]);
+      expect(fdsOpenedSince(before)).toEqual([]);
     });
   });
 }
