@@ -182,6 +182,8 @@ export function createSizer(template: ChannelTemplate): RecvByteBufferSizer | Io
 export interface ValidListenOptions {
   /** The Unix domain socket path to listen on instead of TCP (LIFE-20), if given. */
   readonly path: string | undefined;
+  /** `'unix'` with a path, else the host's 4 or 6: what `unsupportedRequest` checks (LOOP-9). */
+  readonly family: 4 | 6 | 'unix';
   /** Where to bind (LIFE-1); `127.0.0.1` when `path` is given. */
   readonly host: NumericHost;
   /** The port; 0 picks a free one. */
@@ -204,6 +206,8 @@ export interface ValidListenOptions {
 export interface ValidConnectOptions {
   /** The Unix domain socket path to connect to instead of TCP (LIFE-20), if given. */
   readonly path: string | undefined;
+  /** `'unix'` with a path, else the host's 4 or 6: what `unsupportedRequest` checks (LOOP-9). */
+  readonly family: 4 | 6 | 'unix';
   /** Where to connect (LIFE-3); `127.0.0.1` when `path` is given. */
   readonly host: NumericHost;
   /** The port, 1 to 65535; 0 when `path` is given. */
@@ -226,13 +230,15 @@ export interface ValidConnectOptions {
 export function validateListenOptions(options: ListenOptions, waterMarks: WaterMarks): ValidListenOptions {
   validateObject('options', options);
   const path = unixPath(options, ['host', 'port', 'reusePort', 'ipv6Only']);
+  const host = parseNumericHost(options.host);
   return {
     path,
+    family: path === undefined ? host.family : 'unix',
     port: path === undefined ? validateInteger('options.port', options.port, 0, 65535) : 0,
     backlog: validateInteger('options.backlog', options.backlog ?? 511, 1, 65535),
     reusePort: validateBoolean('options.reusePort', options.reusePort ?? false),
     ipv6Only: validateBoolean('options.ipv6Only', options.ipv6Only ?? false),
-    host: parseNumericHost(options.host),
+    host,
     channel: channelTemplate(options, waterMarks),
   };
 }
@@ -247,10 +253,12 @@ export function validateListenOptions(options: ListenOptions, waterMarks: WaterM
 export function validateConnectOptions(options: ConnectOptions, waterMarks: WaterMarks): ValidConnectOptions {
   validateObject('options', options);
   const path = unixPath(options, ['host', 'port']);
+  const host = parseNumericHost(options.host);
   return {
     path,
+    family: path === undefined ? host.family : 'unix',
     port: path === undefined ? validateInteger('options.port', options.port, 1, 65535) : 0,
-    host: parseNumericHost(options.host),
+    host,
     timeout:
       options.timeout === undefined ? undefined : validateInteger('options.timeout', options.timeout, 1, 2 ** 31 - 1),
     signal: validateSignal(options.signal),

@@ -172,6 +172,7 @@ export class UringEventLoop implements EventLoop {
     this.#assertOpen();
     const {
       path,
+      family: requested,
       host,
       port,
       backlog,
@@ -180,10 +181,7 @@ export class UringEventLoop implements EventLoop {
       channel: init,
     } = validateListenOptions(options, this.#waterMarks);
     validateFunction('onAccept', onAccept);
-    const unsupported = unsupportedRequest(this.capabilities, {
-      reusePort,
-      family: path === undefined ? host.family : 'unix',
-    });
+    const unsupported = unsupportedRequest(this.capabilities, { reusePort, family: requested });
     if (unsupported !== undefined) return Promise.reject(unsupported);
     const { family, ip, where } = target(path, host, port);
     let slot: number;
@@ -203,9 +201,17 @@ export class UringEventLoop implements EventLoop {
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
     this.#assertOpen();
-    const { path, host, port, timeout, signal, channel: init } = validateConnectOptions(options, this.#waterMarks);
+    const {
+      path,
+      family: requested,
+      host,
+      port,
+      timeout,
+      signal,
+      channel: init,
+    } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
-    const unsupported = unsupportedRequest(this.capabilities, { family: path === undefined ? host.family : 'unix' });
+    const unsupported = unsupportedRequest(this.capabilities, { family: requested });
     if (unsupported !== undefined) return Promise.reject(unsupported);
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     const { family, ip, where } = target(path, host, port);

@@ -106,6 +106,7 @@ export class NetEventLoop implements EventLoop {
     this.#assertOpen();
     const {
       path,
+      family,
       host,
       port,
       backlog,
@@ -114,7 +115,6 @@ export class NetEventLoop implements EventLoop {
       channel: template,
     } = validateListenOptions(options, this.#waterMarks);
     validateFunction('onAccept', onAccept);
-    const family = path === undefined ? host.family : 'unix';
     const unsupported = unsupportedRequest(this.capabilities, { reusePort, family });
     if (unsupported !== undefined) return Promise.reject(unsupported);
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
@@ -146,9 +146,17 @@ export class NetEventLoop implements EventLoop {
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
     this.#assertOpen();
-    const { path, host, port, timeout, signal, channel: template } = validateConnectOptions(options, this.#waterMarks);
+    const {
+      path,
+      family,
+      host,
+      port,
+      timeout,
+      signal,
+      channel: template,
+    } = validateConnectOptions(options, this.#waterMarks);
     if (handler !== undefined) validateObject('handler', handler);
-    const unsupported = unsupportedRequest(this.capabilities, { family: path === undefined ? host.family : 'unix' });
+    const unsupported = unsupportedRequest(this.capabilities, { family });
     if (unsupported !== undefined) return Promise.reject(unsupported);
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     // The sizer first: a factory that throws rejects the connect before anything is opened.
