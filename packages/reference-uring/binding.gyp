@@ -25,6 +25,10 @@
             ["'<!(echo $IOLEASE_FAULTS_BUILD)'=='1'", {
               "defines": ["IOLEASE_FAULTS"]
             }],
+            ["'<!(echo $IOLEASE_PORTABLE)'=='1'", {
+              "sources": ["src/native/portable_libstdcxx.cc"],
+              "ldflags": ["-Wl,--strip-debug"]
+            }],
             ["'<!(echo $IOLEASE_SANITIZE)'=='1'", {
               "cflags": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"],
               "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"],

@@ -92,6 +92,16 @@ describe('backend selection', () => {
     });
   });
 
+  it('auto falls back to node:net when no build of the addon loads (no prebuild for this system, nothing compiled)', async () => {
+    const missing = { IOLEASE_URING_ADDON: '/nonexistent/iolease_uring.node' };
+    const report = (await runChild(selectAndEcho('{}'), [], missing)) as Record<string, string>;
+    expect(report).toMatchObject({ backend: 'node:net', cause: 'ERR_IOLEASE_BACKEND_UNAVAILABLE', echoed: 'ping' });
+    expect(report.reason).toMatch(/^The io_uring addon is not available here: no prebuild .*; running on node:net$/);
+    expect(await runChild(selectAndEcho("{ backend: 'uring' }"), [], missing)).toEqual({
+      error: 'ERR_IOLEASE_BACKEND_UNAVAILABLE',
+    });
+  });
+
   it.each(['EPERM', 'ENOSYS'])(
     'auto falls back to node:net when io_uring_setup fails with %s (seccomp)',
     async (errno) => {

@@ -1,5 +1,6 @@
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { ErrorCode, IoleaseError } from '@iolease/interfaces';
+import { addonCandidates, loadAddon } from './addon.js';
 
 /** Features the ring reported at setup (see NativeLoop.features in binding.cc). */
 export interface NativeFeatures {
@@ -88,18 +89,8 @@ export function loadBinding(platform: string = process.platform): Binding {
     );
   }
   if (cached !== undefined) return cached;
-  const require = createRequire(import.meta.url);
-  let binding: Binding & { unsupportedPlatform?: boolean };
-  try {
-    // A test build (fault injection, sanitizers) may be loaded from elsewhere for one run.
-    binding = require(process.env.IOLEASE_URING_ADDON || '../build/Release/iolease_uring.node');
-  } catch (cause) {
-    throw new IoleaseError(
-      ErrorCode.BACKEND_UNAVAILABLE,
-      `The io_uring addon could not be loaded (was it built? run "npm rebuild @iolease/reference-uring"): ${String(cause)}`,
-      { cause },
-    );
-  }
+  const packageDir = fileURLToPath(new URL('..', import.meta.url));
+  const { binding } = loadAddon<Binding & { unsupportedPlatform?: boolean }>(addonCandidates(packageDir));
   if (binding.unsupportedPlatform === true) {
     throw new IoleaseError(
       ErrorCode.UNSUPPORTED_PLATFORM,

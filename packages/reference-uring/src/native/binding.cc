@@ -28,9 +28,12 @@ constexpr uint32_t kBatchCapacity = 4096;
 // The most one send asks of the kernel per view; Linux caps one send at about 2 GiB anyway.
 constexpr size_t kMaxSendBytes = size_t{1} << 30;
 
-const char* ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name != nullptr ? name : "EUNKNOWN";
+// libuv's names are Node's own (err.code of node:net), and unlike strerrorname_np (glibc 2.32)
+// they keep the prebuilt addon loadable on the glibc 2.28 that Node itself requires.
+std::string ErrnoName(int err) {
+  char name[64];
+  uv_err_name_r(-err, name, sizeof name);
+  return std::strncmp(name, "Unknown", 7) == 0 ? "EUNKNOWN" : name;
 }
 
 Napi::Error SystemError(Napi::Env env, int negative_errno, const std::string& call) {
