@@ -21,7 +21,10 @@ if (process.platform !== 'linux') {
   console.log(`@iolease/reference-uring: io_uring needs Linux; nothing to build on ${process.platform}`);
   process.exit(0);
 }
-if (!fromSource && prebuildLoads()) process.exit(0);
+if (!fromSource && prebuildLoads()) {
+  console.log(`@iolease/reference-uring: the prebuilt addon for linux-${process.arch} loads; nothing to compile`);
+  process.exit(0);
+}
 
 const nodeGyp = process.env.npm_config_node_gyp;
 const [command, ...args] = nodeGyp ? [process.execPath, nodeGyp] : ['node-gyp'];
