@@ -12,6 +12,7 @@
             "src/native/buffer_ring.cc",
             "src/native/pool_memory.cc",
             "src/native/socket_table.cc",
+            "src/native/room_watch.cc",
             "src/native/faults.cc"
           ],
           "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

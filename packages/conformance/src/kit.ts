@@ -25,9 +25,12 @@ export interface BackendUnderTest<L extends EventLoop = EventLoop> {
   /** Creates a loop; called once per test, and the kit closes it. */
   createLoop(options?: EventLoopOptions): L | Promise<L>;
   /**
-   * How a child Node process creates a loop of this backend, for the tests that watch a whole
-   * process (LOOP-5, LOOP-6): an ES module `import` statement, and an expression using it that
-   * evaluates to a loop (or a promise of one). Without it those tests are skipped.
+   * How a child Node process or a worker thread creates a loop of this backend, for the tests
+   * that watch a whole process or thread (LOOP-5, LOOP-6, LOOP-7, LIFE-8): an ES module `import`
+   * statement, and an expression using it that evaluates to a loop (or a promise of one). The
+   * statement runs as evaluated code, so a package name resolves from the working directory and
+   * a path must be absolute. It runs outside Vitest, so it must name built JavaScript, not
+   * TypeScript sources. Without it those tests are skipped.
    *
    * @example
    * ```ts

@@ -14,6 +14,8 @@ export const Kind = {
   INTERNAL: 8,
   /** A one-shot poll for room in a channel's socket, after a send it could not take whole. */
   WRITABLE: 9,
+  /** The engine's wait for room in sockets whose peer half-closed (room_watch.h); never in a batch. */
+  ROOM_POLL: 10,
 } as const;
 
 export const RECORD_WORDS = 4;

@@ -72,21 +72,24 @@ export function lifecycleSuite(kit: Kit): void {
     it('LOOP-3 timers keep firing while the loop is busy echoing', async () => {
       await withLoop(undefined, async (loop) => {
         const listener = await echoServer(loop);
-        const ticks: number[] = [performance.now()];
-        const interval = setInterval(() => ticks.push(performance.now()), 1);
         const payload = randomBytes(4 * 1024 * 1024);
         const sockets = await Promise.all(Array.from({ length: 8 }, () => netConnect(listener.address.port)));
         const results = sockets.map((s) => readAll(s));
+        // Ticking starts with the traffic: making the payload and connecting are not the loop's time.
+        const ticks: number[] = [performance.now()];
+        const interval = setInterval(() => ticks.push(performance.now()), 1);
         for (const s of sockets) s.end(payload);
         const echoed = await Promise.all(results);
         clearInterval(interval);
         ticks.push(performance.now());
         for (const e of echoed) expect(sha256(e)).toBe(sha256(payload));
         // 32 MiB each way took many event-loop turns. A loop that blocked its thread, or starved
-        // timers, would show one long gap between ticks.
+        // timers, would show one long gap between ticks, close to the whole transfer; the bound
+        // scales with the machine, since an emulated CPU takes ten times longer for all of it.
         const longestGap = Math.max(...ticks.slice(1).map((t, i) => t - (ticks[i] as number)));
+        const whole = (ticks.at(-1) as number) - (ticks[0] as number);
         expect(ticks.length).toBeGreaterThan(3);
-        expect(longestGap).toBeLessThan(250);
+        expect(longestGap).toBeLessThan(Math.max(250, whole / 4));
       });
     });
   });

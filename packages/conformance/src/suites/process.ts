@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runNode } from '../helpers.js';
+import { netConnect, randomBytes, readAll, runNode, sha256, sleep, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend: what a loop does to its whole process. */
@@ -250,5 +252,57 @@ export function processSuite(kit: Kit): void {
         open: 0,
       });
     });
+
+    it.skipIf(process.platform !== 'linux')(
+      'LOOP-3 LOOP-8 a peer that half-closes and stops reading: the server waits for room without spinning, and finishes once the peer reads',
+      async () => {
+        // The server copies what it reads and releases the lease, so it reads everything up to the
+        // peer's FIN while its echo waits for room: its socket then reports POLLRDHUP, and a wait
+        // that polls for room and takes any answer for room retries the send at once, forever.
+        const server = spawn(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `${prelude}
+             const l = await loop.listen({ port: 0 }, () => ({
+               onRead(c, lease) { c.write(Buffer.from(lease.bytes)); lease.release(); },
+               onEnd(c) { c.shutdown(); },
+               onError() {},
+             }));
+             console.log(l.address.port);`,
+          ],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        try {
+          const port = await watchdog(
+            new Promise<number>((resolve) => server.stdout.once('data', (d) => resolve(Number(String(d).trim())))),
+            10_000,
+            'LOOP-3 the server in a child process listening',
+          );
+          const cpu = () => {
+            const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+            return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
+          };
+          const peer = await netConnect(port);
+          peer.pause();
+          const payload = randomBytes(16 * 1024 * 1024);
+          const sent = new Promise<void>((resolve) => peer.end(payload, resolve));
+          await watchdog(sent, 20_000, 'LOOP-3 the server reading all 16 MiB and the FIN');
+          await sleep(300);
+          const before = cpu();
+          await sleep(1000);
+          const used = cpu() - before;
+          expect(used, `LOOP-3: the server used ${used} of 100 CPU ticks in 1 s while waiting for room`).toBeLessThan(
+            30,
+          );
+          peer.resume();
+          const echoed = await watchdog(readAll(peer), 20_000, 'LOOP-8 the echo resuming once the peer reads');
+          expect(sha256(echoed)).toBe(sha256(payload));
+        } finally {
+          server.kill();
+        }
+      },
+    );
   });
 }

@@ -1,11 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fdsOpenedSince, openFdTable, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
@@ -16,46 +12,42 @@ export function workersSuite(kit: Kit): void {
   const child = kit.backend.inChildProcess;
 
   describe.skipIf(child === undefined || process.platform !== 'linux')('loops in worker threads', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iolease-workers-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
     /**
      * A worker module: its own loop, an echo listener on `port` (shared with reusePort where the
      * backend has it), counting in the worker what its callbacks saw (LOOP-1: they can only run
      * on the thread whose objects they use). It posts its port and thread, its counts when asked,
-     * and closes its loop on 'close'.
+     * and closes its loop on 'close'. Evaluated, not written to a file, so its imports resolve
+     * from the working directory, as in every other child script of the kit (`inChildProcess`).
      */
-    const workerFile = (() => {
-      const file = join(dir, 'echo-worker.mjs');
-      writeFileSync(
-        file,
-        `import { parentPort, threadId, workerData } from 'node:worker_threads';
-         ${child?.import}
-         const loop = await (${child?.create});
-         let accepted = 0, closed = 0, completions = 0;
-         const l = await loop.listen({ port: workerData.port, ...(workerData.reusePort ? { reusePort: true } : {}) }, () => {
-           accepted++;
-           return {
-             onRead(c, lease) { c.write(lease.bytes, () => { completions++; lease.release(); }); },
-             onEnd(c) { c.shutdown(); },
-             onError() {},
-             onClose() { closed++; },
-           };
-         });
-         parentPort.postMessage({ port: l.address.port, threadId });
-         parentPort.on('message', async (m) => {
-           if (m === 'stats') parentPort.postMessage({ accepted, closed, completions, open: loop.stats().channelsOpen });
-           if (m === 'close') { await loop.close(); parentPort.close(); }
-         });`,
-      );
-      return pathToFileURL(file);
-    })();
+    const workerSource = `import { parentPort, threadId, workerData } from 'node:worker_threads';
+      ${child?.import}
+      const loop = await (${child?.create});
+      let accepted = 0, closed = 0, completions = 0;
+      const l = await loop.listen({ port: workerData.port, ...(workerData.reusePort ? { reusePort: true } : {}) }, () => {
+        accepted++;
+        return {
+          onRead(c, lease) { c.write(lease.bytes, () => { completions++; lease.release(); }); },
+          onEnd(c) { c.shutdown(); },
+          onError() {},
+          onClose() { closed++; },
+        };
+      });
+      parentPort.postMessage({ port: l.address.port, threadId });
+      parentPort.on('message', async (m) => {
+        if (m === 'stats') parentPort.postMessage({ accepted, closed, completions, open: loop.stats().channelsOpen });
+        if (m === 'close') { await loop.close(); parentPort.close(); }
+      });`;
 
     const start = async (port: number) => {
-      const worker = new Worker(workerFile, { workerData: { port, reusePort: kit.has('reusePort') } });
+      const worker = new Worker(workerSource, { eval: true, workerData: { port, reusePort: kit.has('reusePort') } });
       worker.on('error', () => undefined);
       const first = await watchdog(
-        new Promise<{ port: number; threadId: number }>((resolve) => worker.once('message', resolve)),
+        new Promise<{ port: number; threadId: number }>((resolve, reject) => {
+          worker.once('message', resolve);
+          // A worker that fails to start says why, rather than being reported as stalled.
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`LOOP-7 the worker exited (${code}) before it listened`)));
+        }),
         10_000,
         'LOOP-7 a loop in a worker thread',
       );

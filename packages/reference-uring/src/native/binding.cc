@@ -228,6 +228,8 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
       uv_timer_start(handles_->retry(), &NativeLoop::OnRetry, delay, 0);
     } else {
       retries_ = 0;
+      // Its share of this turn spent, the pump goes on in the next one, after timers and other I/O.
+      if (result.yielded) uv_timer_start(handles_->retry(), &NativeLoop::OnRetry, 0, 0);
     }
   }
 
@@ -454,6 +456,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   kinds.Set("RECV_CANCEL", static_cast<uint32_t>(OpKind::kRecvCancel));
   kinds.Set("INTERNAL", static_cast<uint32_t>(OpKind::kInternal));
   kinds.Set("WRITABLE", static_cast<uint32_t>(OpKind::kWritable));
+  kinds.Set("ROOM_POLL", static_cast<uint32_t>(OpKind::kRoomPoll));
   exports.Set("kinds", kinds);
   exports.Set("maxIov", kMaxIov);
   return exports;

@@ -69,6 +69,7 @@ void Engine::Destroy() {
   backlog_.clear();
   synthetic_.clear();
   sockets_.CloseAll();
+  room_.Close();
   for (auto& br : classes_) br->Unregister();
   if (event_fd_ >= 0) {
     if (ring_.fd() >= 0) ring_.Register(IORING_UNREGISTER_EVENTFD, nullptr, 0);
@@ -245,6 +246,7 @@ int Engine::SendVector(uint32_t slot, const iovec* iov, uint32_t count) {
 int Engine::PollWritable(uint32_t slot) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
+  if (s->peer_half_closed) return WatchRoom(s, slot);
   const int fd = s->fd;
   const uint16_t generation = s->generation;
   io_uring_sqe* sqe = Sqe(Direct(1));
@@ -253,6 +255,24 @@ int Engine::PollWritable(uint32_t slot) {
   sqe->poll32_events = POLLOUT;
   sqe->user_data = EncodeUserData(OpKind::kWritable, slot, generation);
   return 0;
+}
+
+int Engine::WatchRoom(Socket* s, uint32_t slot) {
+  const int ret = room_.Add(s->fd, EncodeUserData(OpKind::kWritable, slot, s->generation));
+  if (ret < 0) return ret;
+  s->room_watched = true;
+  ArmRoomPoll();
+  return 0;
+}
+
+void Engine::ArmRoomPoll() {
+  if (room_poll_armed_ || !room_.watching()) return;
+  io_uring_sqe* sqe = Sqe(Direct(1));
+  sqe->opcode = IORING_OP_POLL_ADD;
+  sqe->fd = room_.fd();
+  sqe->poll32_events = POLLIN;
+  sqe->user_data = EncodeUserData(OpKind::kRoomPoll, 0, 0);
+  room_poll_armed_ = true;
 }
 
 int Engine::Shutdown(uint32_t slot) {
@@ -267,6 +287,16 @@ int Engine::Close(uint32_t slot, bool abortive) {
   const int fd = s->fd;
   const uint16_t generation = s->generation;
   if (abortive) SetLingerZero(fd);
+  if (s->room_watched) {
+    // No kernel operation stands for this wait, so the cancel below cannot end it: end it here,
+    // as the cancel ends a poll in the kernel, or the channel would wait for it for good.
+    room_.Remove(fd);
+    s->room_watched = false;
+    io_uring_cqe cqe = {};
+    cqe.user_data = EncodeUserData(OpKind::kWritable, slot, generation);
+    cqe.res = -ECANCELED;
+    synthetic_.push_back(cqe);
+  }
   // The kernel owns closing the fd from here; the slot stays reserved until JavaScript frees it.
   s->fd = -1;
   // Hard link: the close must run even when there was nothing to cancel (-ENOENT). A chain cut
@@ -362,6 +392,25 @@ bool Engine::DropIfStale(const io_uring_cqe& cqe) {
   return true;
 }
 
+void Engine::Emit(uint32_t* count, uint32_t max, uint64_t user_data, int32_t res, uint32_t flags) {
+  if (*count >= max) {
+    io_uring_cqe cqe = {};
+    cqe.user_data = user_data;
+    cqe.res = res;
+    cqe.flags = flags;
+    synthetic_.push_back(cqe);
+    return;
+  }
+  WriteRecord(shared_.batch + (*count)++ * kRecordWords, user_data, res, flags);
+}
+
+void Engine::WriteRecord(int32_t* r, uint64_t user_data, int32_t res, uint32_t flags) {
+  r[kFieldKind] = static_cast<int32_t>(UserDataKind(user_data) | (UserDataGroup(user_data) << 8));
+  r[kFieldSlot] = static_cast<int32_t>(UserDataSlot(user_data));
+  r[kFieldRes] = res;
+  r[kFieldFlags] = static_cast<int32_t>(flags);
+}
+
 uint32_t Engine::DrainInto(uint32_t max) {
   int32_t* out = shared_.batch;
   uint32_t count = 0;
@@ -369,12 +418,7 @@ uint32_t Engine::DrainInto(uint32_t max) {
   size_t used = 0;
   for (; used < synthetic_.size() && count < max; used++) {
     const io_uring_cqe& cqe = synthetic_[used];
-    int32_t* r = out + count * kRecordWords;
-    r[kFieldKind] = static_cast<int32_t>(UserDataKind(cqe.user_data) | (UserDataGroup(cqe.user_data) << 8));
-    r[kFieldSlot] = static_cast<int32_t>(UserDataSlot(cqe.user_data));
-    r[kFieldRes] = cqe.res;
-    r[kFieldFlags] = static_cast<int32_t>(cqe.flags);
-    count++;
+    WriteRecord(out + count++ * kRecordWords, cqe.user_data, cqe.res, cqe.flags);
   }
   synthetic_.erase(synthetic_.begin(), synthetic_.begin() + static_cast<ptrdiff_t>(used));
 
@@ -384,10 +428,31 @@ uint32_t Engine::DrainInto(uint32_t max) {
   for (; consumed < ready && count < max; consumed++) {
     const io_uring_cqe& cqe = ring_.CqeAt(head + consumed);
     const uint32_t kind = UserDataKind(cqe.user_data);
+    if (kind == static_cast<uint32_t>(OpKind::kRoomPoll)) {
+      room_poll_armed_ = false;
+      room_.Collect([&](uint64_t user_data, uint32_t events) {
+        Socket* s = sockets_.Get(UserDataSlot(user_data));
+        if (s == nullptr || s->generation != UserDataGeneration(user_data) || !s->room_watched) return;
+        room_.Remove(s->fd);
+        s->room_watched = false;
+        Emit(&count, max, user_data, static_cast<int32_t>(events & (POLLOUT | POLLERR | POLLHUP)), 0);
+      });
+      ArmRoomPoll();
+      continue;
+    }
     if (kind == static_cast<uint32_t>(OpKind::kInternal) || DropIfStale(cqe)) continue;
     const uint32_t slot = UserDataSlot(cqe.user_data);
     int32_t res = cqe.res;
     uint32_t flags = cqe.flags;
+    if (kind == static_cast<uint32_t>(OpKind::kWritable) && res >= 0 && (res & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) == 0) {
+      // Only POLLRDHUP: the peer half-closed, and says nothing about room. Wait in the RoomWatch.
+      Socket* s = sockets_.Get(slot);
+      s->peer_half_closed = true;
+      if (s->fd >= 0) {
+        res = WatchRoom(s, slot);
+        if (res == 0) continue;
+      }
+    }
     if (kind == static_cast<uint32_t>(OpKind::kAccept) && res >= 0) {
       // The kernel's fd becomes a slot here, so JavaScript never handles raw descriptors.
       const bool no_delay = sockets_.Get(slot)->no_delay;
@@ -420,12 +485,7 @@ uint32_t Engine::DrainInto(uint32_t max) {
         else if (faults_.Fire(Fault::kResetRecv)) InjectRecvEnd(slot, cqe.user_data, true);
       }
     }
-    int32_t* r = out + count * kRecordWords;
-    r[kFieldKind] = static_cast<int32_t>(kind | (UserDataGroup(cqe.user_data) << 8));
-    r[kFieldSlot] = static_cast<int32_t>(slot);
-    r[kFieldRes] = res;
-    r[kFieldFlags] = static_cast<int32_t>(flags);
-    count++;
+    Emit(&count, max, cqe.user_data, res, flags);
   }
   if (consumed > 0) ring_.CqAdvance(head + consumed);
   if (count > 0) {

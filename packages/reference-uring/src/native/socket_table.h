@@ -31,6 +31,10 @@ struct Socket {
   bool no_delay = true;  // listeners: applied to every accepted socket
   uint64_t recv_user_data = 0;  // the armed receive's, for its cancel (it names the group)
   bool fault_swallow_recv = false;  // test build: an injected reset ended the receive
+  // The peer has half-closed: a poll for room would answer at once (see room_watch.h), so this
+  // channel waits for room in the RoomWatch instead, and `room_watched` says it is there now.
+  bool peer_half_closed = false;
+  bool room_watched = false;
   std::unique_ptr<SendMessage> send_vector;  // allocated on a channel's first vectored write
   std::unique_ptr<sockaddr_storage> connect_address;  // kept until connect completes
   // A connection's own addresses, captured when it is accepted or connected: read later, after

@@ -23,6 +23,7 @@ enum class OpKind : uint32_t {
   kRecvCancel = 7,   // cancel of a channel's recv (pause, or a change of size class)
   kInternal = 8,     // the engine's own operations (fault injection); never reach JavaScript
   kWritable = 9,     // a one-shot poll for POLLOUT: a channel's socket has room again
+  kRoomPoll = 10,    // the poll of the RoomWatch epoll instance; never reaches JavaScript
 };
 
 inline uint64_t EncodeUserData(OpKind kind, uint32_t slot, uint16_t generation, uint8_t group = 0) {
