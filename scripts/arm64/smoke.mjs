@@ -21,7 +21,9 @@ const fail = (what) => {
 const check = (ok, what) => (ok ? report.checks.push(what) : fail(what));
 
 check(arch() === 'arm64', 'Node runs on arm64');
-const binding = createRequire(import.meta.url)('./node_modules/@iolease/reference-uring/prebuilds/linux-arm64/iolease_uring.node');
+const binding = createRequire(import.meta.url)(
+  './node_modules/@iolease/reference-uring/prebuilds/linux-arm64/iolease_uring.node',
+);
 check(binding.kinds?.RECV === 2 && binding.maxIov > 0, 'the arm64 prebuild loads');
 
 const fds = () => readdirSync('/proc/self/fd').length;
@@ -33,7 +35,10 @@ if (expect === 'io_uring') {
   check(selection.backend === 'io_uring', 'auto runs the io_uring loop');
   report.features = loop.features;
 } else {
-  check(selection.backend === 'node:net' && /ENOSYS/.test(selection.reason), 'io_uring_setup is ENOSYS; auto runs node:net');
+  check(
+    selection.backend === 'node:net' && /ENOSYS/.test(selection.reason),
+    'io_uring_setup is ENOSYS; auto runs node:net',
+  );
 }
 
 const handler = {
@@ -42,7 +47,9 @@ const handler = {
   onError: () => {},
 };
 const tcp = await loop.listen({ host: '127.0.0.1', port: 0 }, () => handler);
-const echoes = await Promise.all(Array.from({ length: 8 }, () => echo({ port: tcp.address.port, host: '127.0.0.1' }, 256 * 1024)));
+const echoes = await Promise.all(
+  Array.from({ length: 8 }, () => echo({ port: tcp.address.port, host: '127.0.0.1' }, 256 * 1024)),
+);
 check(echoes.every(Boolean), '8 connections × 256 KiB echoed byte for byte through a pool of 4 × 2 KiB buffers');
 
 const path = `/tmp/iolease-arm64-${process.pid}.sock`;
@@ -59,7 +66,10 @@ const gathered = await new Promise((resolve, reject) => {
     });
   });
   server.listen(0, '127.0.0.1', async () => {
-    const channel = await loop.connect({ host: '127.0.0.1', port: server.address().port }, { onRead: (_c, l) => l.release(), onError: reject });
+    const channel = await loop.connect(
+      { host: '127.0.0.1', port: server.address().port },
+      { onRead: (_c, l) => l.release(), onError: reject },
+    );
     const parts = ['gathered ', 'write ', 'on ', 'arm64'].map((s) => new TextEncoder().encode(s));
     channel.write(parts, (error) => (error ? reject(error) : channel.close()));
   });
@@ -81,7 +91,9 @@ function echo(at, size) {
       hash.update(chunk);
       received += chunk.length;
     });
-    socket.once('end', () => resolve(received === size && hash.digest('hex') === createHash('sha256').update(sent).digest('hex')));
+    socket.once('end', () =>
+      resolve(received === size && hash.digest('hex') === createHash('sha256').update(sent).digest('hex')),
+    );
     socket.once('error', reject);
     socket.end(sent);
   });

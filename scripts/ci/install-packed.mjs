@@ -6,11 +6,22 @@
 // random bytes comes back unchanged. Needs the packages built (npm run build).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packWorkspaces } from './pack.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'iolease-install-'));
@@ -20,10 +31,7 @@ const packages = readdirSync(join(root, 'packages'))
   .map((manifest) => manifest.name);
 
 step('pack every package');
-const tarballs = join(work, 'tarballs');
-mkdirSync(tarballs);
-execFileSync('npm', ['pack', '--workspaces', '--pack-destination', tarballs, '--silent'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-const files = readdirSync(tarballs).map((file) => join(tarballs, file));
+const files = packWorkspaces(root, join(work, 'tarballs'));
 check(files.length === packages.length, `${files.length} tarballs for ${packages.length} packages`);
 
 const path = sandboxPath();
@@ -40,17 +48,24 @@ for (const scripts of ['run', 'ignored']) {
     encoding: 'utf8',
   });
   const said = /@iolease\/reference-uring: the prebuilt addon .* loads; nothing to compile/.test(output);
-  check(said === (scripts === 'run'), `the install script ${scripts === 'run' ? 'ran and found the prebuild' : 'did not run'}`);
+  check(
+    said === (scripts === 'run'),
+    `the install script ${scripts === 'run' ? 'ran and found the prebuild' : 'did not run'}`,
+  );
   const installed = join(project, 'node_modules/@iolease/reference-uring');
   check(existsSync(join(installed, `prebuilds/linux-${process.arch}/iolease_uring.node`)), 'the prebuild is installed');
   check(!existsSync(join(installed, 'build')), 'nothing was compiled');
 
   step('import every entry point');
   for (const name of packages) {
-    const keys = execFileSync(process.execPath, ['--input-type=module', '-e', `console.log(Object.keys(await import('${name}')).length)`], {
-      cwd: project,
-      encoding: 'utf8',
-    });
+    const keys = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `console.log(Object.keys(await import('${name}')).length)`],
+      {
+        cwd: project,
+        encoding: 'utf8',
+      },
+    );
     check(Number(keys) > 0, `${name}: ${keys.trim()} exports`);
   }
 
@@ -92,7 +107,10 @@ function spawnSyncStatus(command, args) {
 
 /** Starts the example on port 0 with backend "uring", echoes 1 MiB through it, stops it. */
 async function echo(project) {
-  const server = spawn(process.execPath, ['echo-server.mjs', '0', 'uring'], { cwd: project, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['echo-server.mjs', '0', 'uring'], {
+    cwd: project,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const banner = await new Promise((resolve, reject) => {
     let out = '';
     server.stdout.on('data', (chunk) => {
