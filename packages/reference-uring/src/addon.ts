@@ -13,11 +13,7 @@ const ADDON = 'iolease_uring.node';
  * (sanitizers, fault injection) and is then the only candidate, so a test never silently runs
  * another build.
  */
-export function addonCandidates(
-  packageDir: string,
-  arch: string = process.arch,
-  override: string | undefined = process.env.IOLEASE_URING_ADDON,
-): string[] {
+export function addonCandidates(packageDir: string, arch: string, override: string | undefined): string[] {
   if (override !== undefined && override !== '') return [override];
   return [join(packageDir, 'prebuilds', `linux-${arch}`, ADDON), join(packageDir, 'build', 'Release', ADDON)];
 }

@@ -90,7 +90,9 @@ export function loadBinding(platform: string = process.platform): Binding {
   }
   if (cached !== undefined) return cached;
   const packageDir = fileURLToPath(new URL('..', import.meta.url));
-  const { binding } = loadAddon<Binding & { unsupportedPlatform?: boolean }>(addonCandidates(packageDir));
+  const { binding } = loadAddon<Binding & { unsupportedPlatform?: boolean }>(
+    addonCandidates(packageDir, process.arch, process.env.IOLEASE_URING_ADDON),
+  );
   if (binding.unsupportedPlatform === true) {
     throw new IoleaseError(
       ErrorCode.UNSUPPORTED_PLATFORM,
