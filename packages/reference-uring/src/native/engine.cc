@@ -430,6 +430,18 @@ uint32_t Engine::DrainInto(uint32_t max) {
     const uint32_t kind = UserDataKind(cqe.user_data);
     if (kind == static_cast<uint32_t>(OpKind::kRoomPoll)) {
       room_poll_armed_ = false;
+      if (cqe.res < 0) {
+        // The poll of the epoll instance itself failed: re-arming could fail the same way at
+        // once, forever, so every channel waiting there gets the error instead.
+        for (uint32_t slot = 0; slot < sockets_.slot_count(); slot++) {
+          Socket* s = sockets_.Get(slot);
+          if (s == nullptr || !s->room_watched) continue;
+          room_.Remove(s->fd);
+          s->room_watched = false;
+          Emit(&count, max, EncodeUserData(OpKind::kWritable, slot, s->generation), cqe.res, 0);
+        }
+        continue;
+      }
       room_.Collect([&](uint64_t user_data, uint32_t events) {
         Socket* s = sockets_.Get(UserDataSlot(user_data));
         if (s == nullptr || s->generation != UserDataGeneration(user_data) || !s->room_watched) return;

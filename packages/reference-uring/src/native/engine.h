@@ -163,7 +163,9 @@ class Engine {
   SocketTable sockets_;
   SharedMemory shared_;
   std::deque<io_uring_sqe> backlog_;
-  std::vector<io_uring_cqe> synthetic_;  // completions the fault plan made up, delivered first
+  // Completions no kernel operation will post (made up by the fault plan, or ending a RoomWatch
+  // wait), and ones a full batch had no room for: delivered first, in order.
+  std::vector<io_uring_cqe> synthetic_;
   FaultPlan faults_;
   RoomWatch room_;
   bool room_poll_armed_ = false;

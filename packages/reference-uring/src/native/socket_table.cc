@@ -26,6 +26,8 @@ uint32_t SocketTable::Add(int fd) {
   s.no_delay = true;
   s.recv_user_data = 0;
   s.fault_swallow_recv = false;
+  s.peer_half_closed = false;
+  s.room_watched = false;
   s.has_addresses = false;
   open_count_++;
   return slot;

@@ -65,6 +65,8 @@ class SocketTable {
   void Free(uint32_t slot);
   void CloseAll();
   uint32_t open_count() const { return open_count_; }
+  // Slots ever used: Get(0 .. slot_count() - 1) are all valid.
+  uint32_t slot_count() const { return static_cast<uint32_t>(sockets_.size()); }
 
  private:
   std::vector<Socket> sockets_;
