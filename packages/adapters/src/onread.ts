@@ -194,11 +194,26 @@ export function leaseOnread(options: LeaseOnreadOptions): LeaseOnread {
       let lease: PooledLease;
       if (source >= 0) {
         const { bufferId, view } = pool.take(source, bytesRead);
-        lease = new PooledLease(pool, nextLeaseId++, source, bufferId, view, capacity, pool.classSize(source));
+        lease = new PooledLease({
+          owner: pool,
+          id: nextLeaseId++,
+          classIndex: source,
+          bufferId,
+          view,
+          sizeClass: pool.classSize(source),
+          capacity,
+        });
       } else {
         overflow++;
         const copy = pool.landing(cls).slice(0, bytesRead);
-        lease = new PooledLease(unpooled, nextLeaseId++, cls, -1, copy, capacity, capacity);
+        lease = new PooledLease({
+          owner: unpooled,
+          id: nextLeaseId++,
+          classIndex: cls,
+          bufferId: -1,
+          view: copy,
+          sizeClass: capacity,
+        });
       }
       sizer.record(bytesRead, capacity);
       nextClass = pool.classIndexFor(sizer.nextReadSize());

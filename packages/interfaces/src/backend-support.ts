@@ -366,12 +366,35 @@ export class PressureNotifier {
 }
 
 /**
+ * What a {@link Writability} needs from its channel.
+ *
+ * @since 0.2.0
+ */
+export interface WritabilityInit {
+  /** The channel's water marks, already validated. */
+  readonly marks: WaterMarks;
+  /** Runs a task on a later turn, as the loop runs its other callbacks (LOOP-2). */
+  readonly defer: (task: () => void) => void;
+  /**
+   * Whether the channel is still open when a change comes to be delivered: a change that closing
+   * caused (by failing the pending writes), or that was still queued when the channel closed, is
+   * not delivered (WATER-4).
+   */
+  readonly isOpen: () => boolean;
+  /**
+   * Tells the application: calls the handler's `onWritabilityChanged`, reporting what it throws
+   * as the backend reports any handler's exception (LOOP-5).
+   */
+  readonly notify: (writable: boolean) => void;
+}
+
+/**
  * A channel's pending write bytes against its water marks (spec §9): `writable` turns false
- * when the bytes exceed `high` and true again at `low` or below, calling `onChange` once per
- * change (WATER-3, WATER-4). The backend calls {@link Writability.add} in `write()`,
- * {@link Writability.remove} before a write's completion runs (WATER-2) and
- * {@link Writability.settle} after it, so that a change back to writable follows the
- * completion that caused it.
+ * when the bytes exceed `high` and true again at `low` or below, and each change is delivered
+ * once, on a later turn (LOOP-2), while the channel is open (WATER-3, WATER-4). The backend calls
+ * {@link Writability.add} in `write()`, {@link Writability.remove} before a write's completion
+ * runs (WATER-2) and {@link Writability.settle} after it, so that a change back to writable
+ * follows the completion that caused it.
  *
  * @since 0.1.0
  */
@@ -380,15 +403,12 @@ export class Writability {
   #writable = true;
   #ended = false;
   #marks: WaterMarks;
-  readonly #onChange: (writable: boolean) => void;
+  readonly #init: WritabilityInit;
 
-  /**
-   * @param marks - the channel's water marks, already validated
-   * @param onChange - told of each change; it must not call the application synchronously (LOOP-2)
-   */
-  constructor(marks: WaterMarks, onChange: (writable: boolean) => void) {
-    this.#marks = marks;
-    this.#onChange = onChange;
+  /** @since 0.2.0 (one init object, and the deferral and WATER-4 suppression built in) */
+  constructor(init: WritabilityInit) {
+    this.#marks = init.marks;
+    this.#init = init;
   }
 
   /**
@@ -437,7 +457,10 @@ export class Writability {
 
   #set(writable: boolean): void {
     this.#writable = writable;
-    if (!this.#ended) this.#onChange(writable);
+    if (this.#ended) return;
+    this.#init.defer(() => {
+      if (this.#init.isOpen()) this.#init.notify(writable);
+    });
   }
 }
 

@@ -41,6 +41,7 @@ export {
   validateLeakDetection,
   validateListenOptions,
   Writability,
+  type WritabilityInit,
   writeAfterEndError,
 } from './backend-support.js';
 export { type LoopCapabilities, unsupportedRequest } from './capabilities.js';
@@ -72,7 +73,13 @@ export { FixedRecvByteBufferSizer, MAX_READ_SIZE } from './fixed-sizer.js';
 export type { Lease } from './lease.js';
 export type { AcceptCallback, Listener, ListenOptions } from './listener.js';
 export type { BufferPool, PoolPressureEvent, PoolStatistics, SizeClassStatistics } from './pool.js';
-export { ChannelLeases, type LeaseOwner, PooledLease } from './pooled-lease.js';
+export {
+  ChannelLeases,
+  type LeaseOwner,
+  type LeaseUntracker,
+  PooledLease,
+  type PooledLeaseInit,
+} from './pooled-lease.js';
 export {
   DEFAULT_SIZE_CLASSES,
   MAX_BUFFERS_PER_CLASS,

@@ -15,6 +15,43 @@ export interface LeaseOwner {
 }
 
 /**
+ * What a {@link PooledLease} is made of: one filled pool buffer.
+ *
+ * @since 0.2.0
+ */
+export interface PooledLeaseInit {
+  /** The pool the buffer returns to. */
+  readonly owner: LeaseOwner;
+  /** Unique among the loop's leases. */
+  readonly id: number;
+  /** The index of the buffer's size class in the pool. */
+  readonly classIndex: number;
+  /** The buffer within its class. */
+  readonly bufferId: number;
+  /** The received bytes, a view of pool memory (LEASE-1). */
+  readonly view: Uint8Array;
+  /** The class's buffer size. */
+  readonly sizeClass: number;
+  /**
+   * Bytes the read could have received (POOL-4). Default: `sizeClass`; it differs when a read
+   * asked for one class and landed in another.
+   */
+  readonly capacity?: number;
+  /** The loop's leak tracker, told of the release (DIAG-2); none at level `off`. */
+  readonly tracker?: LeaseUntracker | undefined;
+}
+
+/**
+ * What a {@link PooledLease} tells of its release: the loop's `LeakTracker`, or anything like it.
+ *
+ * @since 0.2.0
+ */
+export interface LeaseUntracker {
+  /** The lease was released: stop watching it for a leak (DIAG-2). */
+  untrack(lease: Lease): void;
+}
+
+/**
  * A ready-made {@link Lease} for backends: a view of one pool buffer with the exactly-once
  * release of spec §5. A backend constructs one per filled buffer; the application sees only the
  * {@link Lease} interface. Not needed to *use* iolease, only to implement a backend.
@@ -31,37 +68,19 @@ export class PooledLease implements Lease {
   #view: Uint8Array | null;
   readonly #classIndex: number;
   readonly #bufferId: number;
-  readonly #tracker: { untrack(lease: Lease): void } | undefined;
+  readonly #tracker: LeaseUntracker | undefined;
 
-  /**
-   * @param owner - the pool the buffer returns to
-   * @param id - unique among the loop's leases
-   * @param classIndex - index of the buffer's size class in the pool
-   * @param bufferId - the buffer within its class
-   * @param view - the received bytes, a view of pool memory (LEASE-1)
-   * @param capacity - bytes the read could have received (POOL-4)
-   * @param sizeClass - the class's buffer size
-   * @param tracker - the loop's leak tracker, told of the release (DIAG-2); none at level `off`
-   */
-  constructor(
-    owner: LeaseOwner,
-    id: number,
-    classIndex: number,
-    bufferId: number,
-    view: Uint8Array,
-    capacity: number,
-    sizeClass: number,
-    tracker?: { untrack(lease: Lease): void },
-  ) {
-    this.#owner = owner;
-    this.id = id;
-    this.#classIndex = classIndex;
-    this.#bufferId = bufferId;
-    this.#view = view;
-    this.length = view.length;
-    this.capacity = capacity;
-    this.sizeClass = sizeClass;
-    this.#tracker = tracker;
+  /** @since 0.2.0 (one init object; 0.1 took its fields as eight positional arguments) */
+  constructor(init: PooledLeaseInit) {
+    this.#owner = init.owner;
+    this.id = init.id;
+    this.#classIndex = init.classIndex;
+    this.#bufferId = init.bufferId;
+    this.#view = init.view;
+    this.length = init.view.length;
+    this.sizeClass = init.sizeClass;
+    this.capacity = init.capacity ?? init.sizeClass;
+    this.#tracker = init.tracker;
   }
 
   get bytes(): Uint8Array {

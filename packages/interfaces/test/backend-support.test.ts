@@ -14,6 +14,7 @@ import {
   LeakTracker,
   type Lease,
   loopClosedError,
+  PooledLease,
   PressureNotifier,
   poolStatistics,
   unsupportedRequest,
@@ -89,9 +90,39 @@ describe('backend support', () => {
 });
 
 describe('Writability', () => {
-  it('WATER-2 WATER-3 WATER-4 turns unwritable above high, writable at low after settle, once per change', () => {
+  /** A Writability whose deferred tasks wait in `queue` until `run()`. */
+  function writability(marks: { low: number; high: number }) {
     const changes: boolean[] = [];
-    const w = new Writability({ low: 10, high: 20 }, (writable) => changes.push(writable));
+    const queue: (() => void)[] = [];
+    let open = true;
+    const w = new Writability({
+      marks,
+      defer: (task) => queue.push(task),
+      isOpen: () => open,
+      notify: (writable) => changes.push(writable),
+    });
+    const run = () => {
+      for (const task of queue.splice(0)) task();
+    };
+    return { w, changes, run, close: () => (open = false) };
+  }
+
+  it('LOOP-2 WATER-4 delivers each change on a later turn, and none once the channel closed', () => {
+    const { w, changes, run, close } = writability({ low: 10, high: 20 });
+    w.add(21);
+    expect([w.writable, changes]).toEqual([false, []]);
+    run();
+    expect(changes).toEqual([false]);
+    w.remove(21);
+    w.settle();
+    close();
+    run();
+    expect(w.writable).toBe(true);
+    expect(changes).toEqual([false]);
+  });
+
+  it('WATER-2 WATER-3 WATER-4 turns unwritable above high, writable at low after settle, once per change', () => {
+    const { w, changes, run } = writability({ low: 10, high: 20 });
     w.add(20);
     expect([w.writable, w.pendingBytes]).toEqual([true, 20]);
     w.add(1);
@@ -102,12 +133,12 @@ describe('Writability', () => {
     w.settle();
     w.settle();
     expect(w.writable).toBe(true);
+    run();
     expect(changes).toEqual([false, true]);
   });
 
   it('WATER-5 setMarks validates and applies the new marks at once', () => {
-    const changes: boolean[] = [];
-    const w = new Writability({ low: 10, high: 20 }, (writable) => changes.push(writable));
+    const { w, changes, run } = writability({ low: 10, high: 20 });
     w.add(15);
     w.setMarks({ low: 5, high: 12 });
     expect(w.writable).toBe(false);
@@ -116,6 +147,7 @@ describe('Writability', () => {
     expect(() => w.setMarks({ low: 3, high: 1 })).toThrow(
       expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
     );
+    run();
     expect(changes).toEqual([false, true]);
   });
 });
@@ -286,5 +318,35 @@ describe('ChannelLeases', () => {
     expect([leases.held, leases.belowMax, below, given]).toEqual([1, true, 1, [7]]);
     leases.give(0, 8, 10);
     expect([leases.held, below, given]).toEqual([0, 1, [7, 8]]);
+  });
+});
+
+describe('PooledLease', () => {
+  it('LEASE-3 POOL-4 gives its buffer back once; capacity is the class size unless the read asked for another', () => {
+    const given: [number, number, number][] = [];
+    const owner = { give: (c: number, b: number, length: number) => given.push([c, b, length]) };
+    const lease = new PooledLease({
+      owner,
+      id: 1,
+      classIndex: 2,
+      bufferId: 7,
+      view: new Uint8Array(5),
+      sizeClass: 4096,
+    });
+    expect([lease.id, lease.length, lease.capacity, lease.sizeClass]).toEqual([1, 5, 4096, 4096]);
+    lease.release();
+    expect(() => lease.release()).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_LEASE_RELEASED' }));
+    expect(() => lease.bytes).toThrow(expect.objectContaining({ code: 'ERR_IOLEASE_LEASE_RELEASED' }));
+    expect(given).toEqual([[2, 7, 5]]);
+    const landed = new PooledLease({
+      owner,
+      id: 2,
+      classIndex: 3,
+      bufferId: 0,
+      view: new Uint8Array(1),
+      sizeClass: 65536,
+      capacity: 512,
+    });
+    expect([landed.capacity, landed.sizeClass]).toEqual([512, 65536]);
   });
 });

@@ -122,7 +122,18 @@ export class UringChannel implements Channel, PoolWaiter {
     this.#leases = new ChannelLeases(loop.pool, init.maxLeases, () => {
       if (this.#state === 'open') this.#updateReading(false);
     });
-    this.#writability = new Writability(init.waterMarks, (writable) => this.#notifyWritability(writable));
+    this.#writability = new Writability({
+      marks: init.waterMarks,
+      defer: (task) => this.#loop.defer(task),
+      isOpen: () => this.#state === 'open',
+      notify: (writable) => {
+        try {
+          this.#handler?.onWritabilityChanged?.(this, writable);
+        } catch (error) {
+          reportUncaught(error);
+        }
+      },
+    });
     this.#connecting = connecting;
   }
 
@@ -523,16 +534,15 @@ export class UringChannel implements Channel, PoolWaiter {
     const view = pool.take(cls, bid, length);
     const capacity = pool.classSize(cls);
     this.#leases.taken();
-    const lease = new PooledLease(
-      this.#leases,
-      this.#loop.nextLeaseId(),
-      cls,
-      bid,
+    const lease = new PooledLease({
+      owner: this.#leases,
+      id: this.#loop.nextLeaseId(),
+      classIndex: cls,
+      bufferId: bid,
       view,
-      capacity,
-      capacity,
-      this.#loop.leaks,
-    );
+      sizeClass: capacity,
+      tracker: this.#loop.leaks,
+    });
     if (this.#state !== 'open') {
       lease.release(); // nobody will read it: straight back to the pool
       return;
@@ -681,18 +691,6 @@ export class UringChannel implements Channel, PoolWaiter {
   }
 
   /** Deferred: writability changes inside write() and completions (LOOP-2, WATER-4). */
-  #notifyWritability(writable: boolean): void {
-    this.#loop.defer(() => {
-      // Only while open (WATER-4): a change that a close caused, by failing the pending writes,
-      // or that was still queued when the channel closed, is nobody's business any more.
-      if (this.#state !== 'open') return;
-      try {
-        this.#handler?.onWritabilityChanged?.(this, writable);
-      } catch (error) {
-        reportUncaught(error);
-      }
-    });
-  }
 
   #failAllWrites(error: IoleaseError): void {
     while (this.#writes.length > 0) {

@@ -109,7 +109,18 @@ export class NetChannel implements Channel, PoolReader {
     this.#leases = new ChannelLeases(loop.pool, init.maxLeases, () => {
       if (this.#state === 'open') this.#updateReading(false);
     });
-    this.#writability = new Writability(init.waterMarks, (writable) => this.#notifyWritability(writable));
+    this.#writability = new Writability({
+      marks: init.waterMarks,
+      defer: (task) => this.#loop.defer(task),
+      isOpen: () => this.#state === 'open',
+      notify: (writable) => {
+        try {
+          this.#handler?.onWritabilityChanged?.(this, writable);
+        } catch (error) {
+          reportUncaught(error);
+        }
+      },
+    });
     // node:net asks for the first read's buffer as soon as the socket exists, so the sizer is
     // asked now; a failure is reported when reading would start, as for any read (SIZER-3).
     const next = this.#nextReadClass();
@@ -398,16 +409,15 @@ export class NetChannel implements Channel, PoolReader {
     const { bufferId, view } = pool.take(cls, bytesRead);
     const capacity = pool.classSize(cls);
     this.#leases.taken();
-    const lease = new PooledLease(
-      this.#leases,
-      this.#loop.nextLeaseId(),
-      cls,
+    const lease = new PooledLease({
+      owner: this.#leases,
+      id: this.#loop.nextLeaseId(),
+      classIndex: cls,
       bufferId,
       view,
-      capacity,
-      capacity,
-      this.#loop.leaks,
-    );
+      sizeClass: capacity,
+      tracker: this.#loop.leaks,
+    });
     this.#inReadCallback = true;
     try {
       if (this.#state !== 'open') {
@@ -577,18 +587,6 @@ export class NetChannel implements Channel, PoolReader {
   }
 
   /** Deferred: writability changes inside write() and completions (LOOP-2, WATER-4). */
-  #notifyWritability(writable: boolean): void {
-    this.#loop.defer(() => {
-      // Only while open (WATER-4): a change that a close caused, by failing the pending writes,
-      // or that was still queued when the channel closed, is nobody's business any more.
-      if (this.#state !== 'open') return;
-      try {
-        this.#handler?.onWritabilityChanged?.(this, writable);
-      } catch (error) {
-        reportUncaught(error);
-      }
-    });
-  }
 
   // ---- Closing ---------------------------------------------------------------------------
 
