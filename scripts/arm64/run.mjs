@@ -28,6 +28,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { packWorkspaces } from '../ci/pack.mjs';
+import { commandExists } from '../ci/tools.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const mode = process.argv.includes('--vm') ? 'vm' : 'user';
@@ -49,7 +50,7 @@ const KIT_TIMEOUT = 180_000;
 mkdirSync(cache, { recursive: true });
 
 for (const tool of ['aarch64-linux-gnu-g++', mode === 'vm' ? 'qemu-system-aarch64' : 'qemu-aarch64-static']) {
-  if (!has(tool))
+  if (!commandExists(tool))
     fail(`${tool} is missing: apt-get install g++-aarch64-linux-gnu qemu-user-static qemu-system-arm cpio`);
 }
 
@@ -220,15 +221,6 @@ function unpackDeb(path) {
   const dir = `${deb}.d`;
   if (!existsSync(dir)) execFileSync('dpkg-deb', ['-x', deb, dir]);
   return dir;
-}
-
-function has(tool) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function fail(message) {

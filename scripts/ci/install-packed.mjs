@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packWorkspaces } from './pack.mjs';
+import { commandExists } from './tools.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'iolease-install-'));
@@ -85,8 +86,7 @@ function sandboxPath() {
   symlinkSync(npm, join(bin, 'npm'));
   symlinkSync('/bin/sh', join(bin, 'sh'));
   for (const tool of ['cc', 'gcc', 'g++', 'c++', 'clang', 'make', 'python3', 'python']) {
-    const found = spawnSyncStatus('sh', ['-c', `PATH=${bin} command -v ${tool}`]);
-    check(found !== 0, `no ${tool} on the sandbox PATH`);
+    check(!commandExists(tool, bin), `no ${tool} on the sandbox PATH`);
   }
   return bin;
 }
@@ -94,15 +94,6 @@ function sandboxPath() {
 function withoutCompilers(env) {
   const { CC: _cc, CXX: _cxx, LINK: _link, ...rest } = env;
   return rest;
-}
-
-function spawnSyncStatus(command, args) {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return 0;
-  } catch (error) {
-    return error.status ?? 1;
-  }
 }
 
 /** Starts the example on port 0 with backend "uring", echoes 1 MiB through it, stops it. */
