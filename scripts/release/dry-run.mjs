@@ -64,16 +64,13 @@ try {
   const left = readdirSync(join(worktree, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
   check(left.length === 0, 'every changeset was consumed');
 
-  console.log('::: build and npm publish --dry-run, dependencies first');
+  console.log('::: build and npm publish --dry-run');
   run(bin('tsc'), ['-b', 'tsconfig.build.json'], worktree);
-  const order = ['@iolease/interfaces', '@iolease/reference-uring', '@iolease/adapters', '@iolease/conformance'];
-  for (const name of [...order, ...[...versions.keys()].filter((n) => !order.includes(n))]) {
-    const m = released.find((r) => r.name === name);
-    if (m === undefined) continue;
+  for (const m of released) {
     const { status, stdout, stderr } = spawnSync('npm', ['publish', '--dry-run'], { cwd: m.dir, encoding: 'utf8' });
     const log = stdout + stderr;
-    const ok = status === 0 && log.includes(`+ ${name}@${m.version}`) && log.includes('public access');
-    check(ok, `${name}@${m.version}: npm publish --dry-run, public access`);
+    const ok = status === 0 && log.includes(`+ ${m.name}@${m.version}`) && log.includes('public access');
+    check(ok, `${m.name}@${m.version}: npm publish --dry-run, public access`);
     if (!ok) console.log(log);
   }
 } finally {
