@@ -9,8 +9,7 @@ export default {
   mutate: [
     'packages/reference-uring/src/**/*.ts',
     'packages/adapters/src/net/**/*.ts',
-    'packages/interfaces/src/backend-support.ts',
-    'packages/interfaces/src/pooled-lease.ts',
+    'packages/backend-core/src/**/*.ts',
     '!packages/reference-uring/src/native.ts',
   ],
   coverageAnalysis: 'perTest',

@@ -10,6 +10,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@iolease/interfaces': source('interfaces'),
+      '@iolease/backend-core': source('backend-core'),
       '@iolease/conformance': source('conformance'),
       '@iolease/reference-uring': source('reference-uring'),
       '@iolease/adapters': source('adapters'),
@@ -20,6 +21,7 @@ export default defineConfig({
       'packages/reference-uring/test/**/*.test.ts',
       'packages/adapters/test/**/*.test.ts',
       'packages/interfaces/test/**/*.test.ts',
+      'packages/backend-core/test/**/*.test.ts',
       'packages/conformance/test/**/*.test.ts',
     ],
     // One file at a time: several tests count this process's open fds.

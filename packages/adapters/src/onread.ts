@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { PooledLease, reportUncaught } from '@iolease/backend-core';
 import {
   AdaptiveRecvByteBufferSizer,
   type Channel,
@@ -7,9 +8,7 @@ import {
   ErrorCode,
   IoleaseError,
   type Lease,
-  PooledLease,
   type RecvByteBufferSizer,
-  reportUncaught,
   type SizeClassConfig,
   validateFunction,
   validateObject,

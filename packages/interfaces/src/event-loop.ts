@@ -1,6 +1,6 @@
+import type { AbortSignalLike } from './abort-signal.js';
 import type { LoopCapabilities } from './capabilities.js';
 import type { Channel, ChannelHandler, ChannelOptions } from './channel.js';
-import type { AbortSignalLike } from './connect-guard.js';
 import type { DiagnosticsOptions, LeakReport } from './diagnostics.js';
 import type { AcceptCallback, Listener, ListenOptions } from './listener.js';
 import type { BufferPool, PoolStatistics } from './pool.js';

@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 
+export type { AbortSignalLike } from './abort-signal.js';
 export {
   ADAPTIVE_DEFAULTS,
   ADAPTIVE_SIZE_TABLE,
@@ -22,31 +23,8 @@ export {
   type SocketAddress,
   validateUnixPath,
 } from './address.js';
-export {
-  type ChannelTemplate,
-  channelClosedError,
-  channelTemplate,
-  createSizer,
-  DeferQueue,
-  LeakTracker,
-  leakTrackerFor,
-  loopClosedError,
-  PressureNotifier,
-  poolStatistics,
-  reportChannelError,
-  reportUncaught,
-  type ValidConnectOptions,
-  type ValidListenOptions,
-  validateConnectOptions,
-  validateLeakDetection,
-  validateListenOptions,
-  Writability,
-  type WritabilityInit,
-  writeAfterEndError,
-} from './backend-support.js';
 export { type LoopCapabilities, unsupportedRequest } from './capabilities.js';
 export type { Channel, ChannelHandler, ChannelOptions, ChannelState } from './channel.js';
-export { type AbortSignalLike, abortedError, guardConnect } from './connect-guard.js';
 export {
   type DiagnosticsOptions,
   LEAK_SAMPLING_INTERVAL,
@@ -72,14 +50,17 @@ export type {
 export { FixedRecvByteBufferSizer, MAX_READ_SIZE } from './fixed-sizer.js';
 export type { Lease } from './lease.js';
 export type { AcceptCallback, Listener, ListenOptions } from './listener.js';
-export type { BufferPool, PoolPressureEvent, PoolStatistics, SizeClassStatistics } from './pool.js';
 export {
-  ChannelLeases,
-  type LeaseOwner,
-  type LeaseUntracker,
-  PooledLease,
-  type PooledLeaseInit,
-} from './pooled-lease.js';
+  type ChannelTemplate,
+  channelTemplate,
+  createSizer,
+  type ValidConnectOptions,
+  type ValidListenOptions,
+  validateConnectOptions,
+  validateLeakDetection,
+  validateListenOptions,
+} from './options.js';
+export type { BufferPool, PoolPressureEvent, PoolStatistics, SizeClassStatistics } from './pool.js';
 export {
   DEFAULT_SIZE_CLASSES,
   MAX_BUFFERS_PER_CLASS,
@@ -93,11 +74,8 @@ export type { Unsubscribe } from './subscription.js';
 export { validateBoolean, validateFunction, validateInteger, validateObject } from './validate.js';
 export { DEFAULT_WATER_MARKS, validateWaterMarks, type WaterMarks } from './water-marks.js';
 export {
-  snapshotWrite,
   validateWrite,
   type WriteCompletionCallback,
   type WriteData,
   writeDataLength,
-  writeIntact,
 } from './write-completion.js';
-export { RELEASE_UNDER_WRITE_WARNING, WritePins, type WritePinsOptions } from './write-pins.js';

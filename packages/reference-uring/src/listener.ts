@@ -1,16 +1,16 @@
 import { lstatSync, unlinkSync } from 'node:fs';
+import { reportUncaught } from '@iolease/backend-core';
 import {
   type AcceptCallback,
   DEFAULT_WATER_MARKS,
   FixedRecvByteBufferSizer,
   IoleaseError,
   type Listener,
-  reportUncaught,
   type SocketAddress,
 } from '@iolease/interfaces';
-import type { ChannelInit } from './channel.js';
 import { CQE_F_MORE } from './completion.js';
 import type { UringEventLoop } from './loop.js';
+import type { ChannelInit } from './transport.js';
 
 const ECANCELED = 125;
 /** Accept errors that mean "out of resources now": no use retrying before some are freed. */

@@ -1,7 +1,16 @@
 import { statSync } from 'node:fs';
+import type { ChannelCore } from '@iolease/backend-core';
+import {
+  abortedError,
+  DeferQueue,
+  guardConnect,
+  type LeakTracker,
+  leakTrackerFor,
+  loopClosedError,
+  reportUncaught,
+} from '@iolease/backend-core';
 import {
   type AcceptCallback,
-  abortedError,
   type Channel,
   type ChannelHandler,
   type ChannelTemplate,
@@ -9,22 +18,16 @@ import {
   createSizer,
   DEFAULT_SIZE_CLASSES,
   DEFAULT_WATER_MARKS,
-  DeferQueue,
   ErrorCode,
   type EventLoop,
   type EventLoopOptions,
-  guardConnect,
   IoleaseError,
   type LeakReport,
-  type LeakTracker,
   type Listener,
   type ListenOptions,
   type LoopCapabilities,
   type LoopStatistics,
-  leakTrackerFor,
-  loopClosedError,
   type NumericHost,
-  reportUncaught,
   type SocketAddress,
   type Unsubscribe,
   unsupportedRequest,
@@ -39,7 +42,6 @@ import {
   validateWaterMarks,
   type WaterMarks,
 } from '@iolease/interfaces';
-import { type ChannelInit, UringChannel } from './channel.js';
 import {
   COUNTER_BATCHES,
   COUNTER_COMPLETIONS,
@@ -58,6 +60,7 @@ import { systemError } from './errors.js';
 import { type SocketFile, UringListener } from './listener.js';
 import { loadBinding, type NativeFeatures, type NativeLoop } from './native.js';
 import { UringBufferPool } from './pool.js';
+import { type ChannelInit, UringTransport } from './transport.js';
 
 /** Options of the io_uring loop: the common ones plus the ring's sizes. */
 export interface UringEventLoopOptions extends EventLoopOptions {
@@ -70,7 +73,7 @@ export interface UringEventLoopOptions extends EventLoopOptions {
   readonly cqEntries?: number;
 }
 
-type Socket = UringChannel | UringListener;
+type Socket = UringTransport | UringListener;
 
 /**
  * The io_uring EventLoop (spec §2): one ring inside Node's own event loop.
@@ -113,9 +116,9 @@ export class UringEventLoop implements EventLoop {
   #pumpScheduled = false;
   #inBatch = false;
   /** Channels with a send to build right before the next enter (WRITE-12). */
-  #sendQueue: UringChannel[] = [];
+  #sendQueue: UringTransport[] = [];
   /** The other of the two queues #onFlush swaps, so that no pump allocates one. */
-  #sendSpare: UringChannel[] = [];
+  #sendSpare: UringTransport[] = [];
   readonly #deferred = new DeferQueue();
   #nextChannelId = 1;
   #nextLeaseId = 1;
@@ -123,7 +126,7 @@ export class UringEventLoop implements EventLoop {
   #writesCompleted = 0;
   #bytesWritten = 0;
   readonly #connects = new Map<
-    UringChannel,
+    UringTransport,
     { resolve: (c: Channel) => void; reject: (e: unknown) => void; where: { address: string; port?: number } }
   >();
 
@@ -220,20 +223,20 @@ export class UringEventLoop implements EventLoop {
     if (channelInit instanceof IoleaseError) return Promise.reject(channelInit);
     const slot = this.native.connect(family, ip, port, path === undefined && init.noDelay);
     if (slot < 0) return Promise.reject(systemError(slot, 'connect', where));
-    const channel = new UringChannel(this, slot, this.#nextChannelId++, channelInit, true);
-    this.#sockets[slot] = channel;
+    const transport = new UringTransport(this, slot, this.#nextChannelId++, channelInit, true);
+    this.#sockets[slot] = transport;
     this.#openChannels++;
     this.#updateRef();
-    if (handler !== undefined) channel.setHandler(handler);
+    if (handler !== undefined) transport.channel.setHandler(handler);
     this.requestPump();
     return new Promise((resolve, reject) => {
       // Given up (LIFE-16): the channel is abandoned without callbacks, the promise rejected.
       const done = guardConnect({ timeout, signal }, where, (error) => {
-        this.#connects.delete(channel);
+        this.#connects.delete(transport);
         reject(error);
-        channel.abort(undefined);
+        transport.channel.abort(undefined);
       });
-      this.#connects.set(channel, {
+      this.#connects.set(transport, {
         resolve: (c) => {
           done();
           resolve(c);
@@ -279,7 +282,7 @@ export class UringEventLoop implements EventLoop {
       });
       for (const socket of this.#sockets) {
         if (socket instanceof UringListener) void socket.close();
-        else if (socket !== undefined) socket.abort(undefined);
+        else if (socket !== undefined) socket.channel.abort(undefined);
       }
       this.#checkDrained();
       await drained;
@@ -310,8 +313,8 @@ export class UringEventLoop implements EventLoop {
    *
    * @internal
    */
-  queueSend(channel: UringChannel): void {
-    this.#sendQueue.push(channel);
+  queueSend(transport: UringTransport): void {
+    this.#sendQueue.push(transport);
     this.native.sendsQueued[0] = 1;
     this.requestPump();
   }
@@ -366,12 +369,12 @@ export class UringEventLoop implements EventLoop {
   }
 
   /** @internal */
-  adoptChannel(slot: number, init: ChannelInit): UringChannel {
-    const channel = new UringChannel(this, slot, this.#nextChannelId++, init, false);
-    this.#sockets[slot] = channel;
+  adoptChannel(slot: number, init: ChannelInit): ChannelCore {
+    const transport = new UringTransport(this, slot, this.#nextChannelId++, init, false);
+    this.#sockets[slot] = transport;
     this.#openChannels++;
     this.#updateRef();
-    return channel;
+    return transport.channel;
   }
 
   /**
@@ -385,15 +388,15 @@ export class UringEventLoop implements EventLoop {
   }
 
   /** @internal */
-  channelFinalized(slot: number, channel: UringChannel): void {
+  channelFinalized(slot: number, transport: UringTransport): void {
     this.#sockets[slot] = undefined;
     this.native.freeSlot(slot);
     this.#openChannels--;
-    this.#unreferenced.delete(channel);
+    this.#unreferenced.delete(transport);
     this.#updateRef();
-    const pending = this.#connects.get(channel);
+    const pending = this.#connects.get(transport);
     if (pending !== undefined) {
-      this.#connects.delete(channel);
+      this.#connects.delete(transport);
       // Aborted by loop.close() (the only way a channel ends before its connect completes).
       pending.reject(this.#closed ? loopClosedError() : systemError(-125, 'connect', pending.where));
     }
@@ -456,14 +459,14 @@ export class UringEventLoop implements EventLoop {
     this.#sendQueue = this.#sendSpare;
     this.#sendSpare = queue;
     this.native.sendsQueued[0] = 0;
-    for (const channel of queue) {
+    for (const transport of queue) {
       let submitted = true;
       try {
-        submitted = channel.submitSend();
+        submitted = transport.submitSend();
       } catch (error) {
         reportUncaught(error);
       }
-      if (!submitted) this.#sendQueue.push(channel);
+      if (!submitted) this.#sendQueue.push(transport);
     }
     queue.length = 0;
     if (this.#sendQueue.length === 0) return false;
@@ -475,22 +478,22 @@ export class UringEventLoop implements EventLoop {
     const socket = this.#sockets[slot];
     switch (kindWord & KIND_MASK) {
       case Kind.RECV:
-        (socket as UringChannel).onRecv(res, flags, kindWord >>> GROUP_SHIFT);
+        (socket as UringTransport).onRecv(res, flags, kindWord >>> GROUP_SHIFT);
         break;
       case Kind.SEND:
-        (socket as UringChannel).onSend(res);
+        (socket as UringTransport).onSend(res);
         break;
       case Kind.WRITABLE:
-        (socket as UringChannel).onWritable(res);
+        (socket as UringTransport).onWritable(res);
         break;
       case Kind.ACCEPT:
         (socket as UringListener).onAccept(res, flags);
         break;
       case Kind.CONNECT:
-        this.#onConnect(socket as UringChannel, res);
+        this.#onConnect(socket as UringTransport, res);
         break;
       case Kind.RECV_CANCEL:
-        (socket as UringChannel).onRecvCancelled();
+        (socket as UringTransport).onRecvCancelled();
         break;
       case Kind.CLOSE_CANCEL:
       case Kind.CLOSE:
@@ -499,9 +502,10 @@ export class UringEventLoop implements EventLoop {
     }
   }
 
-  #onConnect(channel: UringChannel, res: number): void {
-    const pending = this.#connects.get(channel);
-    this.#connects.delete(channel);
+  #onConnect(transport: UringTransport, res: number): void {
+    const channel = transport.channel;
+    const pending = this.#connects.get(transport);
+    this.#connects.delete(transport);
     const error = res < 0 ? systemError(res, 'connect', pending?.where) : undefined;
     // Settle the promise first: once connected, whatever happens next (a failing sizer, say)
     // reaches the handler as the channel's own error, not as a failed connect.
@@ -510,7 +514,7 @@ export class UringEventLoop implements EventLoop {
     else if (error !== undefined) pending?.reject(error);
     else if (channel.state === 'open') pending?.resolve(channel);
     else pending?.reject(new IoleaseError(ErrorCode.CHANNEL_CLOSED, 'The channel was closed while connecting'));
-    channel.onConnect(error);
+    transport.onConnect(error);
   }
 
   #updateRef(): void {

@@ -1,16 +1,18 @@
 import {
-  type BufferPool,
-  POISON_BYTE,
-  type PoolPressureEvent,
-  type PoolStatistics,
   PressureNotifier,
   poolStatistics,
   RELEASE_UNDER_WRITE_WARNING,
   reportUncaught,
+  WritePins,
+} from '@iolease/backend-core';
+import {
+  type BufferPool,
+  POISON_BYTE,
+  type PoolPressureEvent,
+  type PoolStatistics,
   type SizeClassConfig,
   sizeClassIndexFor,
   type Unsubscribe,
-  WritePins,
 } from '@iolease/interfaces';
 
 /** What the pool asks of a channel waiting for buffers of an exhausted class. */

@@ -1,28 +1,30 @@
 import type { Socket } from 'node:net';
 import { isMarkedAsUntransferable } from 'node:worker_threads';
 import {
-  type Channel,
-  type ChannelHandler,
   ChannelLeases,
-  type ChannelState,
   channelClosedError,
-  ErrorCode,
-  IoleaseError,
   PooledLease,
-  type RecvByteBufferSizer,
   reportChannelError,
   reportUncaught,
-  type SocketAddress,
   snapshotWrite,
+  Writability,
+  writeAfterEndError,
+} from '@iolease/backend-core';
+import {
+  type Channel,
+  type ChannelHandler,
+  type ChannelState,
+  ErrorCode,
+  IoleaseError,
+  type RecvByteBufferSizer,
+  type SocketAddress,
   validateBoolean,
   validateInteger,
   validateObject,
   validateWrite,
   type WaterMarks,
-  Writability,
   type WriteCompletionCallback,
   type WriteData,
-  writeAfterEndError,
 } from '@iolease/interfaces';
 import { fromNodeError } from '../errors.js';
 import type { NetEventLoop } from './loop.js';

@@ -1,17 +1,19 @@
 import { markAsUntransferable } from 'node:worker_threads';
 import {
-  type BufferPool,
   type LeaseOwner,
-  POISON_BYTE,
-  type PoolPressureEvent,
-  type PoolStatistics,
   PressureNotifier,
   poolStatistics,
   RELEASE_UNDER_WRITE_WARNING,
+  WritePins,
+} from '@iolease/backend-core';
+import {
+  type BufferPool,
+  POISON_BYTE,
+  type PoolPressureEvent,
+  type PoolStatistics,
   type SizeClassConfig,
   sizeClassIndexFor,
   type Unsubscribe,
-  WritePins,
 } from '@iolease/interfaces';
 
 /** A channel as the pool sees it: something reading into a class, stopped and restarted by pressure. */

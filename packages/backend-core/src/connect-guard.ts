@@ -1,24 +1,8 @@
-import { ErrorCode, IoleaseError, IoleaseSystemError } from './errors.js';
+import { type AbortSignalLike, ErrorCode, IoleaseError, IoleaseSystemError } from '@iolease/interfaces';
 
 // Host timers, declared here so the contract package types against no host's library.
 declare function setTimeout(callback: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
-
-/**
- * What `connect()` needs of an `AbortSignal` (the web standard one, as Node has it).
- *
- * @since 0.2.0
- */
-export interface AbortSignalLike {
-  /** Whether it was aborted already. */
-  readonly aborted: boolean;
-  /** Why, once aborted. */
-  readonly reason?: unknown;
-  /** Registers `listener` for the `abort` event. */
-  addEventListener(type: 'abort', listener: () => void, options?: { readonly once?: boolean }): void;
-  /** Unregisters `listener`. */
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
 
 /**
  * The error of a connect given up by its `signal` (LIFE-16): `ERR_IOLEASE_ABORTED`, with the

@@ -1,12 +1,13 @@
 // The write queue alone: which bytes the next send carries. The kit sees these rules only
 // through the kernel's partial sends; here each boundary is set up exactly.
-import { channelClosedError } from '@iolease/interfaces';
+
 import { describe, expect, it } from 'vitest';
+import { channelClosedError } from '../src/index.ts';
 import { DETACHED, MAX_SEND_CHUNK, type PendingWrite, WriteQueue } from '../src/write-queue.ts';
 
 function write(data: Uint8Array | Uint8Array[], written = 0): PendingWrite {
   const length = data instanceof Uint8Array ? data.byteLength : data.reduce((n, c) => n + c.byteLength, 0);
-  return { data, length, onComplete: undefined, written, error: undefined, pins: undefined };
+  return { data, length, onComplete: undefined, written, error: undefined, counted: true, pins: undefined };
 }
 
 const bytes = (...values: number[]) => Uint8Array.from(values);

@@ -1,27 +1,16 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { LEAK_SAMPLING_INTERVAL, type LeakReport, type Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import {
-  AdaptiveRecvByteBufferSizer,
   ChannelLeases,
   channelClosedError,
-  channelTemplate,
-  DEFAULT_WATER_MARKS,
   DeferQueue,
-  FixedRecvByteBufferSizer,
-  LEAK_SAMPLING_INTERVAL,
-  type LeakReport,
   LeakTracker,
-  type Lease,
   loopClosedError,
   PooledLease,
   PressureNotifier,
   poolStatistics,
-  unsupportedRequest,
-  validateConnectOptions,
-  validateLeakDetection,
-  validateListenOptions,
-  validateUnixPath,
   Writability,
   WritePins,
   writeAfterEndError,
@@ -47,25 +36,6 @@ describe('backend support', () => {
     expect(channelClosedError().code).toBe('ERR_IOLEASE_CHANNEL_CLOSED');
     expect(writeAfterEndError().code).toBe('ERR_IOLEASE_WRITE_AFTER_END');
     expect(loopClosedError().code).toBe('ERR_IOLEASE_LOOP_CLOSED');
-  });
-
-  it('ERR-2 WATER-1 channelTemplate fills defaults and rejects bad options', () => {
-    const t = channelTemplate({}, DEFAULT_WATER_MARKS);
-    expect(t).toMatchObject({ autoRead: true, noDelay: true, waterMarks: DEFAULT_WATER_MARKS });
-    expect(t.sizer()).toBeInstanceOf(AdaptiveRecvByteBufferSizer);
-    expect(t.sizer()).not.toBe(t.sizer()); // one sizer per channel
-    const fixed = channelTemplate(
-      { sizer: () => new FixedRecvByteBufferSizer(100), autoRead: false },
-      DEFAULT_WATER_MARKS,
-    );
-    expect(fixed.autoRead).toBe(false);
-    expect(fixed.sizer().nextReadSize()).toBe(100);
-    expect(() => channelTemplate({ sizer: 5 as never }, DEFAULT_WATER_MARKS)).toThrow(
-      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
-    );
-    expect(() => channelTemplate({ waterMarks: { low: 5, high: 1 } }, DEFAULT_WATER_MARKS)).toThrow(
-      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
-    );
   });
 
   it('POOL-5 poolStatistics sums the classes', () => {
@@ -196,13 +166,6 @@ describe('LeakTracker', () => {
     expect(reports[0]?.acquisitionSite).toContain('lease 2 delivered here');
     expect(kept.id).toBe(1); // kept alive until here
   });
-
-  it('ERR-2 validateLeakDetection accepts the three levels and rejects anything else', () => {
-    expect([undefined, 'off', 'sampled', 'all'].map(validateLeakDetection)).toEqual(['off', 'off', 'sampled', 'all']);
-    expect(() => validateLeakDetection('sometimes')).toThrow(
-      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
-    );
-  });
 });
 
 describe('WritePins', () => {
@@ -256,52 +219,6 @@ describe('listeners that throw', () => {
     expect(heard).toEqual([true]);
     expect(reported).toHaveLength(1);
     expect(reported[0]).toThrow('listener bug');
-  });
-});
-
-describe('capabilities', () => {
-  it('LOOP-9 unsupportedRequest names a missing reusePort, IPv6 or Unix sockets, and lets the rest through', () => {
-    const none = { zeroCopySend: false, reusePort: false, ipv6: false, unixSockets: false };
-    const all = { zeroCopySend: true, reusePort: true, ipv6: true, unixSockets: true };
-    const code = 'ERR_IOLEASE_FEATURE_UNSUPPORTED';
-    expect(unsupportedRequest(none, { reusePort: true, family: 4 })?.code).toBe(code);
-    expect(unsupportedRequest(none, { family: 6 })?.code).toBe(code);
-    expect(unsupportedRequest(none, { family: 'unix' })?.code).toBe(code);
-    expect(unsupportedRequest(none, { reusePort: false, family: 4 })).toBeUndefined();
-    expect(unsupportedRequest(all, { reusePort: true, family: 6 })).toBeUndefined();
-    expect(unsupportedRequest(all, { family: 'unix' })).toBeUndefined();
-  });
-
-  it('LIFE-20 validateUnixPath takes paths up to 107 UTF-8 bytes and abstract names; refuses the rest with a code', () => {
-    expect(validateUnixPath('/run/app.sock')).toBe('/run/app.sock');
-    expect(validateUnixPath('\0abstract')).toBe('\0abstract');
-    expect(validateUnixPath(`/${'a'.repeat(106)}`)).toHaveLength(107);
-    const invalid = (path: unknown, code: string) =>
-      expect(() => validateUnixPath(path), String(path)).toThrow(expect.objectContaining({ code }));
-    invalid(`/${'a'.repeat(107)}`, 'ERR_IOLEASE_INVALID_ARG_VALUE');
-    invalid(`/${'é'.repeat(54)}`, 'ERR_IOLEASE_INVALID_ARG_VALUE'); // 109 bytes in 55 characters
-    invalid('', 'ERR_IOLEASE_INVALID_ARG_VALUE');
-    invalid('\0', 'ERR_IOLEASE_INVALID_ARG_VALUE');
-    invalid('/tmp/a\0b', 'ERR_IOLEASE_INVALID_ARG_VALUE');
-    invalid(7, 'ERR_IOLEASE_INVALID_ARG_TYPE');
-  });
-
-  it('LIFE-20 listen and connect options: a path goes without host, port, reusePort and ipv6Only', () => {
-    const marks = { low: 1, high: 2 };
-    expect(validateListenOptions({ path: '/tmp/x.sock' }, marks)).toMatchObject({ path: '/tmp/x.sock', port: 0 });
-    expect(validateConnectOptions({ path: '/tmp/x.sock' }, marks)).toMatchObject({ path: '/tmp/x.sock', port: 0 });
-    expect(validateListenOptions({ port: 0 }, marks).path).toBeUndefined();
-    for (const extra of [{ port: 0 }, { host: '127.0.0.1' }, { reusePort: true }, { ipv6Only: false }]) {
-      expect(() => validateListenOptions({ path: '/tmp/x.sock', ...extra }, marks)).toThrow(
-        expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
-      );
-    }
-    expect(() => validateConnectOptions({ path: '/tmp/x.sock', port: 80 }, marks)).toThrow(
-      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_VALUE' }),
-    );
-    expect(() => validateListenOptions({}, marks)).toThrow(
-      expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
-    );
   });
 });
 

@@ -1,5 +1,4 @@
-import { type IoleaseError, LeaseReleasedError } from './errors.js';
-import type { Lease } from './lease.js';
+import { type IoleaseError, type Lease, LeaseReleasedError } from '@iolease/interfaces';
 
 /**
  * What a {@link PooledLease} gives its buffer back to: a backend's pool.
