@@ -42,9 +42,9 @@ import {
   type WaterMarks,
 } from '@iolease/interfaces';
 import { fromNodeError } from '../errors.js';
-import { NetChannel } from './channel.js';
 import { NetListener, takeAcceptedHandle } from './listener.js';
 import { NetBufferPool } from './pool.js';
+import { NetTransport } from './transport.js';
 
 /** Options of the node:net loop: those of every EventLoop (spec §2). */
 export type NetEventLoopOptions = EventLoopOptions;
@@ -71,7 +71,7 @@ export class NetEventLoop implements EventLoop {
    */
   readonly leaks: LeakTracker | undefined;
   readonly #waterMarks: WaterMarks;
-  readonly #channels = new Set<NetChannel>();
+  readonly #channels = new Set<NetTransport>();
   readonly #listeners = new Set<NetListener>();
   readonly #servers = new Set<net.Server>();
   #closed = false;
@@ -164,15 +164,16 @@ export class NetEventLoop implements EventLoop {
     // The sizer first: a factory that throws rejects the connect before anything is opened.
     const sizer = createSizer(template);
     if (sizer instanceof IoleaseError) return Promise.reject(sizer);
-    const channel = this.#newChannel(template, sizer);
+    const transport = this.#newChannel(template, sizer, true);
+    const channel = transport.channel;
     const socket = net.connect({
       ...(path === undefined ? { host: host.address, port } : { path }),
       allowHalfOpen: true,
       noDelay: template.noDelay,
-      onread: channel.onread,
+      onread: transport.onread,
     });
     socket.pause(); // no reading before connect and a handler (LIFE-2)
-    channel.attach(socket, true, path === undefined ? undefined : { local: '', remote: path });
+    transport.attach(socket, path === undefined ? undefined : { local: '', remote: path });
     if (handler !== undefined) channel.setHandler(handler);
     return new Promise((resolve, reject) => {
       // Given up (LIFE-16): the channel is abandoned without callbacks, the promise rejected.
@@ -200,7 +201,7 @@ export class NetEventLoop implements EventLoop {
         done();
         socket.off('close', onCloseFirst);
         resolve(channel);
-        channel.onConnected();
+        transport.onConnected();
       });
     });
   }
@@ -235,7 +236,7 @@ export class NetEventLoop implements EventLoop {
         this.#onDrained = resolve;
       });
       for (const listener of this.#listeners) void listener.close();
-      for (const channel of this.#channels) channel.abort(undefined);
+      for (const transport of this.#channels) transport.channel.abort(undefined);
       this.#checkDrained();
       await drained;
       // Callbacks deferred by the last closes (onClose among them) run before the promise settles.
@@ -275,8 +276,8 @@ export class NetEventLoop implements EventLoop {
   }
 
   /** @internal */
-  channelFinalized(channel: NetChannel): void {
-    this.#channels.delete(channel);
+  channelFinalized(transport: NetTransport): void {
+    this.#channels.delete(transport);
     this.#checkDrained();
   }
 
@@ -295,17 +296,18 @@ export class NetEventLoop implements EventLoop {
       reportUncaught(sizer);
       return;
     }
-    const channel = this.#newChannel(template, sizer);
+    const transport = this.#newChannel(template, sizer, false);
+    const channel = transport.channel;
     const socket = new net.Socket({
       handle: takeAcceptedHandle(accepted),
       allowHalfOpen: true,
       readable: true,
       writable: true,
       pauseOnCreate: true,
-      onread: channel.onread,
+      onread: transport.onread,
     } as net.SocketConstructorOpts);
     socket.setNoDelay(template.noDelay);
-    channel.attach(socket, false, path === undefined ? undefined : { local: path, remote: '' });
+    transport.attach(socket, path === undefined ? undefined : { local: path, remote: '' });
     try {
       const handler = onAccept(channel);
       if (handler !== undefined && channel.state === 'open') channel.setHandler(handler);
@@ -316,15 +318,20 @@ export class NetEventLoop implements EventLoop {
     }
   }
 
-  #newChannel(template: ChannelTemplate, sizer: RecvByteBufferSizer): NetChannel {
-    const channel = new NetChannel(this, this.#nextChannelId++, {
-      sizer,
-      autoRead: template.autoRead,
-      waterMarks: template.waterMarks,
-      maxLeases: template.maxLeases,
-    });
-    this.#channels.add(channel);
-    return channel;
+  #newChannel(template: ChannelTemplate, sizer: RecvByteBufferSizer, connecting: boolean): NetTransport {
+    const transport = new NetTransport(
+      this,
+      this.#nextChannelId++,
+      {
+        sizer,
+        autoRead: template.autoRead,
+        waterMarks: template.waterMarks,
+        maxLeases: template.maxLeases,
+      },
+      connecting,
+    );
+    this.#channels.add(transport);
+    return transport;
   }
 
   #checkDrained(): void {
