@@ -84,13 +84,12 @@ export interface ChannelCoreLoop {
 }
 
 /**
- * What one {@link ChannelCore} is made of.
+ * A new channel's settings, from its `listen()` or `connect()` (`ChannelTemplate`) and the
+ * sizer made for it.
  *
  * @since 0.2.0
  */
-export interface ChannelCoreInit {
-  /** Unique in the loop (LIFE-13). */
-  readonly id: number;
+export interface ChannelSettings {
   /** The channel's sizer (SIZER-1). */
   readonly sizer: RecvByteBufferSizer;
   /** Whether it reads as soon as it has a handler (READ-1). */
@@ -99,6 +98,16 @@ export interface ChannelCoreInit {
   readonly waterMarks: WaterMarks;
   /** The most buffers it holds before it stops receiving (PRESS-9); `Infinity` for no limit. */
   readonly maxLeases: number;
+}
+
+/**
+ * What one {@link ChannelCore} is made of.
+ *
+ * @since 0.2.0
+ */
+export interface ChannelCoreInit extends ChannelSettings {
+  /** Unique in the loop (LIFE-13). */
+  readonly id: number;
   /** A client channel whose connect has not completed: no reading or sending until `connected()`. */
   readonly connecting: boolean;
   /** The loop's pool. */

@@ -12,11 +12,18 @@
  */
 
 export { ChannelCore } from './channel-core.js';
-export type { ChannelCoreInit, ChannelCoreLoop, ChannelCorePool, ChannelTransport } from './channel-transport.js';
+export type {
+  ChannelCoreInit,
+  ChannelCoreLoop,
+  ChannelCorePool,
+  ChannelSettings,
+  ChannelTransport,
+} from './channel-transport.js';
 export { abortedError, guardConnect } from './connect-guard.js';
 export { DeferQueue } from './defer-queue.js';
 export { channelClosedError, loopClosedError, writeAfterEndError } from './errors.js';
 export { LeakTracker, leakTrackerFor } from './leak-tracker.js';
+export { PoolLedger, type PoolLedgerOptions } from './pool-ledger.js';
 export { poolStatistics } from './pool-statistics.js';
 export {
   ChannelLeases,

@@ -1,17 +1,10 @@
-import {
-  PressureNotifier,
-  poolStatistics,
-  RELEASE_UNDER_WRITE_WARNING,
-  reportUncaught,
-  WritePins,
-} from '@iolease/backend-core';
+import { PoolLedger, reportUncaught, type WritePins } from '@iolease/backend-core';
 import {
   type BufferPool,
   POISON_BYTE,
   type PoolPressureEvent,
   type PoolStatistics,
   type SizeClassConfig,
-  sizeClassIndexFor,
   type Unsubscribe,
 } from '@iolease/interfaces';
 
@@ -27,27 +20,16 @@ export interface PoolWaiter {
 }
 
 interface ClassState {
-  readonly size: number;
-  readonly count: number;
   /**
    * Each buffer's own ArrayBuffer, made on its first delivery and kept: a lease's `bytes.buffer`
    * is its buffer and nothing else (LEASE-1), and reads create no memory objects.
    */
   readonly buffers: (ArrayBuffer | undefined)[];
-  /** Buffers delivered and not given back (leases, and data held for paused channels). */
-  leased: number;
-  /** Of those, held for paused channels (READ-2). */
-  held: number;
-  /** Buffers of leaked leases, never reused (DIAG-2). */
-  quarantined: number;
-  bytesLeased: number;
   /**
    * Buffers the kernel can pick, as far as completions seen so far tell: count, minus buffers
    * filled, plus buffers given back (queued for the ring at the next pump).
    */
   ringFree: number;
-  underPressure: boolean;
-  pressureEvents: number;
   /** Channels whose receive ended with ENOBUFS, in the order they started waiting (PRESS-6). */
   readonly waiters: PoolWaiter[];
   /**
@@ -68,10 +50,9 @@ interface ClassState {
 export class UringBufferPool implements BufferPool {
   readonly sizeClasses: readonly SizeClassConfig[];
   readonly #classes: ClassState[];
-  readonly #sizes: readonly number[];
+  readonly #ledger: PoolLedger;
   readonly #returns: Int32Array;
   readonly #poison: boolean;
-  readonly #pressure: PressureNotifier;
   readonly #requestPump: () => void;
   readonly #bufferMemory: (index: number, bid: number) => ArrayBuffer;
   /**
@@ -81,7 +62,6 @@ export class UringBufferPool implements BufferPool {
    * @internal
    */
   readonly pins: WritePins;
-  #pressured = 0;
   #closed = false;
 
   constructor(
@@ -96,42 +76,31 @@ export class UringBufferPool implements BufferPool {
     },
   ) {
     this.sizeClasses = sizeClasses;
-    this.#sizes = sizeClasses.map((c) => c.size);
     this.#classes = sizeClasses.map((c) => ({
-      size: c.size,
-      count: c.count,
       buffers: new Array<ArrayBuffer | undefined>(c.count).fill(undefined),
-      leased: 0,
-      held: 0,
-      quarantined: 0,
-      bytesLeased: 0,
       ringFree: c.count,
-      underPressure: false,
-      pressureEvents: 0,
       waiters: [],
       wakes: 0,
       waking: false,
     }));
     this.#returns = returns;
     this.#poison = options.poison;
-    this.#pressure = new PressureNotifier(options.defer);
     this.#requestPump = options.requestPump;
     this.#bufferMemory = options.bufferMemory;
-    this.pins = new WritePins(
-      sizeClasses.map((c) => c.count),
-      {
-        give: (index, bid, length) => this.give(index, bid, length),
-        onFirstDeferredRelease: this.#poison ? warnReleaseUnderWrite : undefined,
-      },
-    );
+    this.#ledger = new PoolLedger(sizeClasses, {
+      defer: options.defer,
+      give: (index, bid, length) => this.give(index, bid, length),
+      onFirstDeferredRelease: this.#poison ? warn : undefined,
+    });
+    this.pins = this.#ledger.pins;
   }
 
   get underPressure(): boolean {
-    return this.#pressured > 0;
+    return this.#ledger.underPressure;
   }
 
   sizeClassFor(preferredSize: number): number {
-    return this.#sizes[this.classIndexFor(preferredSize)] as number;
+    return this.#ledger.sizeClassFor(preferredSize);
   }
 
   /**
@@ -140,12 +109,12 @@ export class UringBufferPool implements BufferPool {
    * @internal
    */
   classIndexFor(preferredSize: number): number {
-    return sizeClassIndexFor(preferredSize, this.#sizes);
+    return this.#ledger.classIndexFor(preferredSize);
   }
 
   /** @internal */
   classSize(index: number): number {
-    return this.#sizes[index] as number;
+    return this.#ledger.classSize(index);
   }
 
   /**
@@ -155,11 +124,10 @@ export class UringBufferPool implements BufferPool {
    */
   take(index: number, bid: number, length: number): Uint8Array {
     const c = this.#classes[index] as ClassState;
-    c.leased++;
+    this.#ledger.taken(index, length);
     c.ringFree--;
-    c.bytesLeased += length;
     // Exhausted: a receive now finds the ring empty (PRESS-4), whoever is waiting or not.
-    if (c.ringFree <= 0 && !c.underPressure) this.#setPressure(index, c, true);
+    if (c.ringFree <= 0) this.#ledger.setPressure(index, true);
     return new Uint8Array(this.#memoryOf(index, c, bid), 0, length);
   }
 
@@ -181,8 +149,7 @@ export class UringBufferPool implements BufferPool {
     // Released while a write still sends it: the buffer returns when that write completes.
     if (this.pins.deferIfPinned(index, bid, length)) return;
     const c = this.#classes[index] as ClassState;
-    c.leased--;
-    c.bytesLeased -= length;
+    this.#ledger.returned(index, length);
     if (this.#closed) return;
     // Given back, so delivered before: its memory exists.
     if (this.#poison) new Uint8Array(this.#memoryOf(index, c, bid)).fill(POISON_BYTE);
@@ -191,7 +158,7 @@ export class UringBufferPool implements BufferPool {
     q[n] = (index << 16) | bid;
     q[0] = n;
     c.ringFree++;
-    if (c.underPressure) this.#setPressure(index, c, false);
+    this.#ledger.setPressure(index, false);
     this.#requestPump();
     this.#wake(index, c);
   }
@@ -248,10 +215,10 @@ export class UringBufferPool implements BufferPool {
    * @internal
    */
   debugState(): { size: number; ringFree: number; leased: number; waiters: number; wakes: number }[] {
-    return this.#classes.map((c) => ({
-      size: c.size,
+    return this.#classes.map((c, i) => ({
+      size: this.#ledger.classSize(i),
       ringFree: c.ringFree,
-      leased: c.leased,
+      leased: this.#ledger.leased(i),
       waiters: c.waiters.length,
       wakes: c.wakes,
     }));
@@ -264,7 +231,7 @@ export class UringBufferPool implements BufferPool {
    * @internal
    */
   hold(sizeClass: number, delta: number): void {
-    (this.#classes[this.classIndexFor(sizeClass)] as ClassState).held += delta;
+    this.#ledger.hold(sizeClass, delta);
   }
 
   /**
@@ -274,10 +241,7 @@ export class UringBufferPool implements BufferPool {
    * @internal
    */
   quarantine(sizeClass: number, length: number): void {
-    const c = this.#classes[this.classIndexFor(sizeClass)] as ClassState;
-    c.leased--;
-    c.bytesLeased -= length;
-    c.quarantined++;
+    this.#ledger.quarantine(sizeClass, length);
   }
 
   stats(): PoolStatistics {
@@ -288,24 +252,11 @@ export class UringBufferPool implements BufferPool {
       const index = (q[i] as number) >>> 16;
       returning[index] = (returning[index] as number) + 1;
     }
-    return poolStatistics(
-      this.#classes.map((c, i) => ({
-        size: c.size,
-        count: c.count,
-        available: c.count - c.leased - c.quarantined - (returning[i] as number),
-        leased: c.leased,
-        held: c.held,
-        returning: returning[i] as number,
-        quarantined: c.quarantined,
-        bytesLeased: c.bytesLeased,
-        pressureEvents: c.pressureEvents,
-        underPressure: c.underPressure,
-      })),
-    );
+    return this.#ledger.stats((i) => returning[i] as number);
   }
 
   onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {
-    return this.#pressure.subscribe(listener);
+    return this.#ledger.onPressureChange(listener);
   }
 
   /**
@@ -336,15 +287,8 @@ export class UringBufferPool implements BufferPool {
     }
     c.waking = false;
   }
-
-  #setPressure(index: number, c: ClassState, on: boolean): void {
-    c.underPressure = on;
-    this.#pressured += on ? 1 : -1;
-    if (on) c.pressureEvents++;
-    this.#pressure.notify(this.#sizes[index] as number, on);
-  }
 }
 
-function warnReleaseUnderWrite(): void {
-  process.emitWarning(RELEASE_UNDER_WRITE_WARNING.message, { code: RELEASE_UNDER_WRITE_WARNING.code });
+function warn(warning: { message: string; code: string }): void {
+  process.emitWarning(warning.message, { code: warning.code });
 }

@@ -1,11 +1,11 @@
-import { ChannelCore, type ChannelTransport, DETACHED, type PendingWrite } from '@iolease/backend-core';
 import {
-  ErrorCode,
-  IoleaseError,
-  type RecvByteBufferSizer,
-  type SocketAddress,
-  type WaterMarks,
-} from '@iolease/interfaces';
+  ChannelCore,
+  type ChannelSettings,
+  type ChannelTransport,
+  DETACHED,
+  type PendingWrite,
+} from '@iolease/backend-core';
+import { ErrorCode, IoleaseError, type SocketAddress } from '@iolease/interfaces';
 import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE } from './completion.js';
 import { systemError } from './errors.js';
 import type { UringEventLoop } from './loop.js';
@@ -23,12 +23,7 @@ enum Recv {
   Cancelling = 2,
 }
 
-export interface ChannelInit {
-  readonly sizer: RecvByteBufferSizer;
-  readonly autoRead: boolean;
-  readonly waterMarks: WaterMarks;
-  /** The most buffers the channel holds before it stops receiving (PRESS-9). */
-  readonly maxLeases: number;
+export interface ChannelInit extends ChannelSettings {
   /** A Unix domain socket (LIFE-20): no TCP options to set. */
   readonly unix: boolean;
 }
@@ -82,17 +77,7 @@ export class UringTransport implements ChannelTransport, PoolWaiter {
     this.#unix = init.unix;
     this.#multishot = init.maxLeases === Number.POSITIVE_INFINITY;
     this.#connectPending = connecting;
-    this.channel = new ChannelCore({
-      id,
-      sizer: init.sizer,
-      autoRead: init.autoRead,
-      waterMarks: init.waterMarks,
-      maxLeases: init.maxLeases,
-      connecting,
-      pool: loop.pool,
-      loop,
-      transport: () => this,
-    });
+    this.channel = new ChannelCore({ ...init, id, connecting, pool: loop.pool, loop, transport: () => this });
   }
 
   // ---- Asked by the core -----------------------------------------------------------------

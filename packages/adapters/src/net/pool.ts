@@ -1,18 +1,11 @@
 import { markAsUntransferable } from 'node:worker_threads';
-import {
-  type LeaseOwner,
-  PressureNotifier,
-  poolStatistics,
-  RELEASE_UNDER_WRITE_WARNING,
-  WritePins,
-} from '@iolease/backend-core';
+import { type LeaseOwner, PoolLedger, type WritePins } from '@iolease/backend-core';
 import {
   type BufferPool,
   POISON_BYTE,
   type PoolPressureEvent,
   type PoolStatistics,
   type SizeClassConfig,
-  sizeClassIndexFor,
   type Unsubscribe,
 } from '@iolease/interfaces';
 
@@ -26,7 +19,6 @@ export interface PoolReader {
 
 interface ClassState {
   readonly size: number;
-  readonly count: number;
   /** Each buffer's own memory: a lease's `bytes.buffer` is its buffer and nothing else (LEASE-1). */
   readonly buffers: ArrayBuffer[];
   /** Per buffer: how far from its start it may hold bytes of an earlier lease. */
@@ -36,13 +28,6 @@ interface ClassState {
   /** Free buffer ids, a stack: the most recently released buffer is the warmest in cache. */
   readonly free: Int32Array;
   freeCount: number;
-  /** Buffers held for paused channels (READ-2). */
-  held: number;
-  /** Buffers of leaked leases, never reused (DIAG-2). */
-  quarantined: number;
-  bytesLeased: number;
-  underPressure: boolean;
-  pressureEvents: number;
   /** Channels reading into this class right now. */
   readonly readers: Set<PoolReader>;
   /** Channels stopped by this class's pressure, in the order they stopped (PRESS-6). */
@@ -65,9 +50,8 @@ interface ClassState {
 export class NetBufferPool implements BufferPool, LeaseOwner {
   readonly sizeClasses: readonly SizeClassConfig[];
   readonly #classes: ClassState[];
-  readonly #sizes: readonly number[];
+  readonly #ledger: PoolLedger;
   readonly #poison: boolean;
-  readonly #pressure: PressureNotifier;
   /**
    * The buffers pending writes send from (LEASE-10): channels pin a write's chunks in `write()`
    * and unpin them before its completion runs.
@@ -75,7 +59,6 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
    * @internal
    */
   readonly pins: WritePins;
-  #pressured = 0;
   #closed = false;
 
   constructor(
@@ -83,50 +66,40 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     options: { poison: boolean; defer: (task: () => void) => void },
   ) {
     this.sizeClasses = sizeClasses;
-    this.#sizes = sizeClasses.map((c) => c.size);
-    const landing = new ArrayBuffer(Math.max(...this.#sizes));
-    this.#classes = sizeClasses.map((c) => {
+    this.#poison = options.poison;
+    this.#ledger = new PoolLedger(sizeClasses, {
+      defer: options.defer,
+      give: (index, bufferId, length) => this.give(index, bufferId, length),
+      onFirstDeferredRelease: this.#poison ? warn : undefined,
+    });
+    this.pins = this.#ledger.pins;
+    const landing = new ArrayBuffer(Math.max(...sizeClasses.map((c) => c.size)));
+    this.#classes = sizeClasses.map((c, index) => {
       const free = new Int32Array(c.count);
       for (let i = 0; i < c.count; i++) free[i] = c.count - 1 - i;
+      const buffers = Array.from({ length: c.count }, () => newBufferMemory(c.size));
+      buffers.forEach((memory, bufferId) => {
+        this.pins.track(memory, index, bufferId);
+      });
       return {
         size: c.size,
-        count: c.count,
-        buffers: Array.from({ length: c.count }, () => newBufferMemory(c.size)),
+        buffers,
         extents: new Int32Array(c.count),
         landing: new Uint8Array(landing, 0, c.size),
         free,
         freeCount: c.count,
-        held: 0,
-        quarantined: 0,
-        bytesLeased: 0,
-        underPressure: false,
-        pressureEvents: 0,
         readers: new Set(),
         waiters: [],
       };
     });
-    this.#poison = options.poison;
-    this.#pressure = new PressureNotifier(options.defer);
-    this.pins = new WritePins(
-      sizeClasses.map((c) => c.count),
-      {
-        give: (index, bufferId, length) => this.give(index, bufferId, length),
-        onFirstDeferredRelease: this.#poison ? warnReleaseUnderWrite : undefined,
-      },
-    );
-    this.#classes.forEach((c, index) => {
-      c.buffers.forEach((memory, bufferId) => {
-        this.pins.track(memory, index, bufferId);
-      });
-    });
   }
 
   get underPressure(): boolean {
-    return this.#pressured > 0;
+    return this.#ledger.underPressure;
   }
 
   sizeClassFor(preferredSize: number): number {
-    return this.#sizes[this.classIndexFor(preferredSize)] as number;
+    return this.#ledger.sizeClassFor(preferredSize);
   }
 
   /**
@@ -135,12 +108,12 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
    * @internal
    */
   classIndexFor(preferredSize: number): number {
-    return sizeClassIndexFor(preferredSize, this.#sizes);
+    return this.#ledger.classIndexFor(preferredSize);
   }
 
   /** @internal */
   classSize(index: number): number {
-    return this.#sizes[index] as number;
+    return this.#ledger.classSize(index);
   }
 
   /**
@@ -240,7 +213,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     c.extents[bufferId] = length;
     const view = new Uint8Array(memory, 0, length);
     view.set(length === c.size ? c.landing : c.landing.subarray(0, length));
-    c.bytesLeased += length;
+    this.#ledger.taken(index, length);
     if (c.freeCount === 0) this.#enterPressure(index, c);
     return { bufferId, view };
   }
@@ -250,11 +223,11 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     // Released while a write still sends it: the buffer returns when that write completes.
     if (this.pins.deferIfPinned(index, bufferId, length)) return;
     const c = this.#classes[index] as ClassState;
-    c.bytesLeased -= length;
+    this.#ledger.returned(index, length);
     const memory = c.buffers[bufferId] as ArrayBuffer;
     if (this.#poison && !memory.detached) new Uint8Array(memory).fill(POISON_BYTE);
     c.free[c.freeCount++] = bufferId;
-    if (c.underPressure && !this.#closed) this.#leavePressure(index, c);
+    if (this.#ledger.pressured(index) && !this.#closed) this.#leavePressure(index, c);
   }
 
   /**
@@ -264,7 +237,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
    * @internal
    */
   hold(sizeClass: number, delta: number): void {
-    (this.#classes[this.classIndexFor(sizeClass)] as ClassState).held += delta;
+    this.#ledger.hold(sizeClass, delta);
   }
 
   /**
@@ -274,30 +247,15 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
    * @internal
    */
   quarantine(sizeClass: number, length: number): void {
-    const c = this.#classes[this.classIndexFor(sizeClass)] as ClassState;
-    c.bytesLeased -= length;
-    c.quarantined++;
+    this.#ledger.quarantine(sizeClass, length);
   }
 
   stats(): PoolStatistics {
-    return poolStatistics(
-      this.#classes.map((c) => ({
-        size: c.size,
-        count: c.count,
-        available: c.freeCount,
-        leased: c.count - c.freeCount - c.quarantined,
-        held: c.held,
-        returning: 0,
-        quarantined: c.quarantined,
-        bytesLeased: c.bytesLeased,
-        pressureEvents: c.pressureEvents,
-        underPressure: c.underPressure,
-      })),
-    );
+    return this.#ledger.stats();
   }
 
   onPressureChange(listener: (event: PoolPressureEvent) => void): Unsubscribe {
-    return this.#pressure.subscribe(listener);
+    return this.#ledger.onPressureChange(listener);
   }
 
   /**
@@ -314,9 +272,6 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   }
 
   #enterPressure(index: number, c: ClassState): void {
-    c.underPressure = true;
-    c.pressureEvents++;
-    this.#pressured++;
     // Every reader of the class stops now, synchronously, so none reads before a buffer is free.
     const readers = [...c.readers];
     c.readers.clear();
@@ -324,13 +279,11 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
       c.waiters.push(reader);
       reader.stopForPressure();
     }
-    this.#pressure.notify(this.#sizes[index] as number, true);
+    this.#ledger.setPressure(index, true);
   }
 
   #leavePressure(index: number, c: ClassState): void {
-    c.underPressure = false;
-    this.#pressured--;
-    this.#pressure.notify(this.#sizes[index] as number, false);
+    this.#ledger.setPressure(index, false);
     // All waiters restart: an idle one takes nothing, so resuming only as many as there are free
     // buffers could leave a busy one waiting behind an idle one for good.
     const waiters = c.waiters.splice(0);
@@ -338,8 +291,8 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   }
 }
 
-function warnReleaseUnderWrite(): void {
-  process.emitWarning(RELEASE_UNDER_WRITE_WARNING.message, { code: RELEASE_UNDER_WRITE_WARNING.code });
+function warn(warning: { message: string; code: string }): void {
+  process.emitWarning(warning.message, { code: warning.code });
 }
 
 /** One pool buffer's memory, which the application cannot transfer away (LEASE-11). */

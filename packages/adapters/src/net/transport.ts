@@ -1,24 +1,10 @@
 import type { Socket } from 'node:net';
 import { isMarkedAsUntransferable } from 'node:worker_threads';
-import { ChannelCore, type ChannelTransport, type PendingWrite } from '@iolease/backend-core';
-import {
-  ErrorCode,
-  IoleaseError,
-  type RecvByteBufferSizer,
-  type SocketAddress,
-  type WaterMarks,
-} from '@iolease/interfaces';
+import { ChannelCore, type ChannelSettings, type ChannelTransport, type PendingWrite } from '@iolease/backend-core';
+import { ErrorCode, IoleaseError, type SocketAddress } from '@iolease/interfaces';
 import { fromNodeError } from '../errors.js';
 import type { NetEventLoop } from './loop.js';
 import type { PoolReader } from './pool.js';
-
-export interface NetChannelInit {
-  readonly sizer: RecvByteBufferSizer;
-  readonly autoRead: boolean;
-  readonly waterMarks: WaterMarks;
-  /** The most buffers the channel holds before it stops reading (PRESS-9). */
-  readonly maxLeases: number;
-}
 
 /**
  * One connection on the node:net backend: the I/O its {@link ChannelCore} asks for, on a
@@ -51,19 +37,9 @@ export class NetTransport implements ChannelTransport, PoolReader {
   #localAddress: SocketAddress | undefined;
   #remoteAddress: SocketAddress | undefined;
 
-  constructor(loop: NetEventLoop, id: number, init: NetChannelInit, connecting: boolean) {
+  constructor(loop: NetEventLoop, id: number, init: ChannelSettings, connecting: boolean) {
     this.#loop = loop;
-    this.channel = new ChannelCore({
-      id,
-      sizer: init.sizer,
-      autoRead: init.autoRead,
-      waterMarks: init.waterMarks,
-      maxLeases: init.maxLeases,
-      connecting,
-      pool: loop.pool,
-      loop,
-      transport: () => this,
-    });
+    this.channel = new ChannelCore({ ...init, id, connecting, pool: loop.pool, loop, transport: () => this });
     // node:net asks for the first read's buffer as soon as the socket exists, so the sizer is
     // asked now.
     this.#setNextClass(this.channel.preferredClass());
@@ -253,12 +229,8 @@ export class NetTransport implements ChannelTransport, PoolReader {
     this.#inReadCallback = true;
     try {
       this.channel.received(cls, bufferId, view);
-      if (this.channel.state !== 'open') return (this.#socketReading = false);
-      this.#setNextClass(this.channel.preferredClass());
-      if (this.#sizerError !== undefined) {
-        this.channel.fail(this.#sizerError);
-        return (this.#socketReading = false);
-      }
+      if (this.channel.state === 'open') this.#setNextClass(this.channel.preferredClass());
+      if (this.#sizerError !== undefined) this.channel.fail(this.#sizerError);
     } finally {
       this.#inReadCallback = false;
     }
