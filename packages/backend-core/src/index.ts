@@ -23,6 +23,7 @@ export { abortedError, guardConnect } from './connect-guard.js';
 export { DeferQueue } from './defer-queue.js';
 export { channelClosedError, loopClosedError, writeAfterEndError } from './errors.js';
 export { LeakTracker, leakTrackerFor } from './leak-tracker.js';
+export { LoopCore } from './loop-core.js';
 export { PoolLedger, type PoolLedgerOptions } from './pool-ledger.js';
 export { poolStatistics } from './pool-statistics.js';
 export {

@@ -6,6 +6,7 @@ import {
   type Unsubscribe,
 } from '@iolease/interfaces';
 import { poolStatistics } from './pool-statistics.js';
+import type { LeaseOwner } from './pooled-lease.js';
 import { PressureNotifier } from './pressure-notifier.js';
 import { RELEASE_UNDER_WRITE_WARNING, WritePins } from './write-pins.js';
 
@@ -32,8 +33,11 @@ interface ClassBooks {
 export interface PoolLedgerOptions {
   /** Runs a task later, as the loop runs its callbacks: pressure events (PRESS-4, LOOP-2). */
   readonly defer: (task: () => void) => void;
-  /** Takes back a buffer whose release waited for a write (LEASE-10): the pool's own `give`. */
-  readonly give: (classIndex: number, bufferId: number, length: number) => void;
+  /**
+   * Takes back a buffer whose release waited for a write (LEASE-10): the pool's own `give`.
+   * Default: the `give` of the class that extends the ledger.
+   */
+  readonly give?: ((classIndex: number, bufferId: number, length: number) => void) | undefined;
   /** Called once, at the first release that had to wait for a write, e.g. to warn in poison mode. */
   readonly onFirstDeferredRelease?: ((warning: typeof RELEASE_UNDER_WRITE_WARNING) => void) | undefined;
 }
@@ -42,8 +46,10 @@ export interface PoolLedgerOptions {
  * The books every pool keeps the same way (spec §3, §7, POOL-5): its classes and their sizes,
  * what is leased, held and quarantined, pressure and its events, the write pins (LEASE-10). The
  * pool itself keeps what differs: where free buffers are (a free list, a kernel ring) and who
- * waits for them. It implements {@link BufferPool}'s shared members for it: `sizeClassFor`,
- * `underPressure`, `onPressureChange`, and `stats` given the figures only the pool knows.
+ * waits for them. It has `BufferPool`'s shared members (`sizeClasses`, `sizeClassFor`,
+ * `underPressure`, `onPressureChange`, and `stats` given the figures only the pool knows), so a
+ * pool may hold one or extend it. Only buffers a pool `track`s in {@link PoolLedger.pins} are
+ * pinned; a pool whose backend copies every write tracks none.
  *
  * @since 0.2.0
  */
@@ -76,9 +82,10 @@ export class PoolLedger {
     }));
     this.#pressure = new PressureNotifier(options.defer);
     const warn = options.onFirstDeferredRelease;
+    const give = options.give ?? ((i: number, b: number, n: number) => (this as unknown as LeaseOwner).give(i, b, n));
     this.pins = new WritePins(
       sizeClasses.map((c) => c.count),
-      { give: options.give, onFirstDeferredRelease: warn && (() => warn(RELEASE_UNDER_WRITE_WARNING)) },
+      { give, onFirstDeferredRelease: warn && (() => warn(RELEASE_UNDER_WRITE_WARNING)) },
     );
   }
 

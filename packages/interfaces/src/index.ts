@@ -56,9 +56,11 @@ export {
   createSizer,
   type ValidConnectOptions,
   type ValidListenOptions,
+  type ValidLoopOptions,
   validateConnectOptions,
   validateLeakDetection,
   validateListenOptions,
+  validateLoopOptions,
 } from './options.js';
 export type { BufferPool, PoolPressureEvent, PoolStatistics, SizeClassStatistics } from './pool.js';
 export {

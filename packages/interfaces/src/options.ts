@@ -4,11 +4,12 @@ import { type NumericHost, parseNumericHost, validateUnixPath } from './address.
 import type { ChannelOptions } from './channel.js';
 import type { LeakDetectionLevel } from './diagnostics.js';
 import { ErrorCode, IoleaseError } from './errors.js';
-import type { ConnectOptions } from './event-loop.js';
+import type { ConnectOptions, EventLoopOptions } from './event-loop.js';
 import type { ListenOptions } from './listener.js';
+import { DEFAULT_SIZE_CLASSES, type SizeClassConfig, validateSizeClasses } from './size-class.js';
 import type { RecvByteBufferSizer } from './sizer.js';
 import { validateBoolean, validateFunction, validateInteger, validateObject } from './validate.js';
-import { validateWaterMarks, type WaterMarks } from './water-marks.js';
+import { DEFAULT_WATER_MARKS, validateWaterMarks, type WaterMarks } from './water-marks.js';
 
 // The validation of listen(), connect() and loop options, shared so that every backend accepts
 // and refuses the same arguments with the same codes (ERR-2).
@@ -209,4 +210,40 @@ export function validateLeakDetection(level: unknown): LeakDetectionLevel {
     ErrorCode.INVALID_ARG_VALUE,
     `The "options.diagnostics.leakDetection" argument must be "off", "sampled" or "all". Received ${JSON.stringify(level)}`,
   );
+}
+
+/**
+ * The options every event loop takes (spec §2), validated, with their defaults.
+ *
+ * @since 0.2.0
+ */
+export interface ValidLoopOptions {
+  /** The pool's size classes (POOL-2); {@link DEFAULT_SIZE_CLASSES} unless given. */
+  readonly sizeClasses: readonly SizeClassConfig[];
+  /** New channels' water marks (WATER-1); {@link DEFAULT_WATER_MARKS} unless given. */
+  readonly waterMarks: WaterMarks;
+  /** Whether released buffers are overwritten with `POISON_BYTE` (LEASE-5). */
+  readonly poison: boolean;
+  /** The leak detection level (DIAG-1); `off` unless given. */
+  readonly leakDetection: LeakDetectionLevel;
+}
+
+/**
+ * Validates the {@link EventLoopOptions} every backend takes (ERR-2) and fills in the defaults.
+ * A backend with options of its own validates those after these.
+ *
+ * @param options - what the application passed to the loop's factory
+ * @since 0.2.0
+ */
+export function validateLoopOptions(options: EventLoopOptions): ValidLoopOptions {
+  validateObject('options', options);
+  const sizeClasses = validateSizeClasses(options.sizeClasses ?? DEFAULT_SIZE_CLASSES);
+  const waterMarks = validateWaterMarks(options.waterMarks ?? DEFAULT_WATER_MARKS);
+  const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
+  return {
+    sizeClasses,
+    waterMarks,
+    poison: validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false),
+    leakDetection: validateLeakDetection(diagnostics.leakDetection),
+  };
 }

@@ -2,16 +2,48 @@ import { describe, expect, it } from 'vitest';
 import {
   AdaptiveRecvByteBufferSizer,
   channelTemplate,
+  DEFAULT_SIZE_CLASSES,
   DEFAULT_WATER_MARKS,
   FixedRecvByteBufferSizer,
   unsupportedRequest,
   validateConnectOptions,
   validateLeakDetection,
   validateListenOptions,
+  validateLoopOptions,
   validateUnixPath,
 } from '../src/index.ts';
 
 describe('options', () => {
+  it('ERR-2 POOL-2 WATER-1 DIAG-1 validateLoopOptions fills the defaults and refuses bad options with a code', () => {
+    expect(validateLoopOptions({})).toEqual({
+      sizeClasses: DEFAULT_SIZE_CLASSES,
+      waterMarks: DEFAULT_WATER_MARKS,
+      poison: false,
+      leakDetection: 'off',
+    });
+    const given = validateLoopOptions({
+      sizeClasses: [{ size: 1024, count: 2 }],
+      waterMarks: { low: 1, high: 2 },
+      diagnostics: { poison: true, leakDetection: 'all' },
+    });
+    expect(given).toEqual({
+      sizeClasses: [{ size: 1024, count: 2 }],
+      waterMarks: { low: 1, high: 2 },
+      poison: true,
+      leakDetection: 'all',
+    });
+    const refused = (options: unknown, code: string) =>
+      expect(() => validateLoopOptions(options as never), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ code }),
+      );
+    refused(null, 'ERR_IOLEASE_INVALID_ARG_TYPE');
+    refused({ sizeClasses: [] }, 'ERR_IOLEASE_INVALID_ARG_VALUE');
+    refused({ waterMarks: { low: 3, high: 1 } }, 'ERR_IOLEASE_INVALID_ARG_VALUE');
+    refused({ diagnostics: 5 }, 'ERR_IOLEASE_INVALID_ARG_TYPE');
+    refused({ diagnostics: { poison: 'yes' } }, 'ERR_IOLEASE_INVALID_ARG_TYPE');
+    refused({ diagnostics: { leakDetection: 'some' } }, 'ERR_IOLEASE_INVALID_ARG_VALUE');
+  });
+
   it('ERR-2 WATER-1 channelTemplate fills defaults and rejects bad options', () => {
     const t = channelTemplate({}, DEFAULT_WATER_MARKS);
     expect(t).toMatchObject({ autoRead: true, noDelay: true, waterMarks: DEFAULT_WATER_MARKS });

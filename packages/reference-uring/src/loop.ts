@@ -1,11 +1,9 @@
 import { statSync } from 'node:fs';
-import type { ChannelCore } from '@iolease/backend-core';
 import {
   abortedError,
-  DeferQueue,
+  type ChannelCore,
   guardConnect,
-  type LeakTracker,
-  leakTrackerFor,
+  LoopCore,
   loopClosedError,
   reportUncaught,
 } from '@iolease/backend-core';
@@ -16,8 +14,6 @@ import {
   type ChannelTemplate,
   type ConnectOptions,
   createSizer,
-  DEFAULT_SIZE_CLASSES,
-  DEFAULT_WATER_MARKS,
   ErrorCode,
   type EventLoop,
   type EventLoopOptions,
@@ -31,15 +27,12 @@ import {
   type SocketAddress,
   type Unsubscribe,
   unsupportedRequest,
-  validateBoolean,
   validateConnectOptions,
   validateFunction,
   validateInteger,
-  validateLeakDetection,
   validateListenOptions,
+  validateLoopOptions,
   validateObject,
-  validateSizeClasses,
-  validateWaterMarks,
   type WaterMarks,
 } from '@iolease/interfaces';
 import {
@@ -93,11 +86,11 @@ export class UringEventLoop implements EventLoop {
     unixSockets: true,
   });
   /**
-   * The leak tracker at levels `sampled` and `all` (DIAG-1); none at `off` (DIAG-5).
+   * Deferred callbacks, ids, counters and leak detection, kept as every backend keeps them.
    *
    * @internal
    */
-  readonly leaks: LeakTracker | undefined;
+  readonly core: LoopCore;
   /** @internal */
   readonly native: NativeLoop;
   /** @internal */
@@ -119,31 +112,16 @@ export class UringEventLoop implements EventLoop {
   #sendQueue: UringTransport[] = [];
   /** The other of the two queues #onFlush swaps, so that no pump allocates one. */
   #sendSpare: UringTransport[] = [];
-  readonly #deferred = new DeferQueue();
-  #nextChannelId = 1;
-  #nextLeaseId = 1;
-  #leasesDelivered = 0;
-  #writesCompleted = 0;
-  #bytesWritten = 0;
   readonly #connects = new Map<
     UringTransport,
     { resolve: (c: Channel) => void; reject: (e: unknown) => void; where: { address: string; port?: number } }
   >();
 
   constructor(options: UringEventLoopOptions = {}) {
-    validateObject('options', options);
-    const sizeClasses = validateSizeClasses(options.sizeClasses ?? DEFAULT_SIZE_CLASSES);
-    const waterMarks = validateWaterMarks(options.waterMarks ?? DEFAULT_WATER_MARKS);
+    const { sizeClasses, waterMarks, poison, leakDetection } = validateLoopOptions(options);
     const sqEntries = validateInteger('options.sqEntries', options.sqEntries ?? 2048, 16, 32768);
     const cqEntries = validateInteger('options.cqEntries', options.cqEntries ?? 65536, sqEntries, 65536);
-    const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
-    const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
-    const leakDetection = validateLeakDetection(diagnostics.leakDetection);
-    this.leaks = leakTrackerFor(
-      leakDetection,
-      (task) => this.defer(task),
-      () => this.pool,
-    );
+    this.core = new LoopCore(leakDetection, () => this.pool);
     const binding = loadBinding();
     this.maxIov = binding.maxIov;
     try {
@@ -223,7 +201,7 @@ export class UringEventLoop implements EventLoop {
     if (channelInit instanceof IoleaseError) return Promise.reject(channelInit);
     const slot = this.native.connect(family, ip, port, path === undefined && init.noDelay);
     if (slot < 0) return Promise.reject(systemError(slot, 'connect', where));
-    const transport = new UringTransport(this, slot, this.#nextChannelId++, channelInit, true);
+    const transport = new UringTransport(this, slot, this.core.nextChannelId(), channelInit, true);
     this.#sockets[slot] = transport;
     this.#openChannels++;
     this.#updateRef();
@@ -256,21 +234,20 @@ export class UringEventLoop implements EventLoop {
       pool: this.pool.stats(),
       channelsOpen: this.#openChannels,
       listenersOpen: this.#openListeners,
-      leasesDelivered: this.#leasesDelivered,
+      leasesDelivered: this.core.leasesDelivered,
       completions: c[COUNTER_COMPLETIONS] as number,
       completionBatches: c[COUNTER_BATCHES] as number,
       submissions: c[COUNTER_SUBMISSIONS] as number,
       submitCalls: c[COUNTER_SUBMIT_CALLS] as number,
-      writesCompleted: this.#writesCompleted,
-      bytesWritten: this.#bytesWritten,
+      writesCompleted: this.core.writesCompleted,
+      bytesWritten: this.core.bytesWritten,
       zeroCopyCopied: 0,
-      leaksDetected: this.leaks?.leaksDetected ?? 0,
+      leaksDetected: this.core.leaksDetected,
     };
   }
 
   onLeak(listener: (report: LeakReport) => void): Unsubscribe {
-    validateFunction('listener', listener);
-    return this.leaks?.subscribe(listener) ?? (() => {});
+    return this.core.onLeak(listener);
   }
 
   close(): Promise<void> {
@@ -326,19 +303,7 @@ export class UringEventLoop implements EventLoop {
    * @internal
    */
   defer(task: () => void): void {
-    this.#deferred.defer(task);
-  }
-
-  /** @internal */
-  nextLeaseId(): number {
-    this.#leasesDelivered++;
-    return this.#nextLeaseId++;
-  }
-
-  /** @internal */
-  countWrite(bytes: number): void {
-    this.#writesCompleted++;
-    this.#bytesWritten += bytes;
+    this.core.defer(task);
   }
 
   /**
@@ -370,7 +335,7 @@ export class UringEventLoop implements EventLoop {
 
   /** @internal */
   adoptChannel(slot: number, init: ChannelInit): ChannelCore {
-    const transport = new UringTransport(this, slot, this.#nextChannelId++, init, false);
+    const transport = new UringTransport(this, slot, this.core.nextChannelId(), init, false);
     this.#sockets[slot] = transport;
     this.#openChannels++;
     this.#updateRef();

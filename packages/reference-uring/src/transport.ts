@@ -77,7 +77,14 @@ export class UringTransport implements ChannelTransport, PoolWaiter {
     this.#unix = init.unix;
     this.#multishot = init.maxLeases === Number.POSITIVE_INFINITY;
     this.#connectPending = connecting;
-    this.channel = new ChannelCore({ ...init, id, connecting, pool: loop.pool, loop, transport: () => this });
+    this.channel = new ChannelCore({
+      ...init,
+      id,
+      connecting,
+      pool: loop.pool,
+      loop: loop.core,
+      transport: () => this,
+    });
   }
 
   // ---- Asked by the core -----------------------------------------------------------------

@@ -1,15 +1,7 @@
 import { statSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import {
-  abortedError,
-  DeferQueue,
-  guardConnect,
-  type LeakTracker,
-  leakTrackerFor,
-  loopClosedError,
-  reportUncaught,
-} from '@iolease/backend-core';
+import { abortedError, guardConnect, LoopCore, loopClosedError, reportUncaught } from '@iolease/backend-core';
 import {
   type AcceptCallback,
   type Channel,
@@ -17,8 +9,6 @@ import {
   type ChannelTemplate,
   type ConnectOptions,
   createSizer,
-  DEFAULT_SIZE_CLASSES,
-  DEFAULT_WATER_MARKS,
   ErrorCode,
   type EventLoop,
   type EventLoopOptions,
@@ -31,14 +21,11 @@ import {
   type RecvByteBufferSizer,
   type Unsubscribe,
   unsupportedRequest,
-  validateBoolean,
   validateConnectOptions,
   validateFunction,
-  validateLeakDetection,
   validateListenOptions,
+  validateLoopOptions,
   validateObject,
-  validateSizeClasses,
-  validateWaterMarks,
   type WaterMarks,
 } from '@iolease/interfaces';
 import { fromNodeError } from '../errors.js';
@@ -65,11 +52,11 @@ export class NetEventLoop implements EventLoop {
   });
   readonly pool: NetBufferPool;
   /**
-   * The leak tracker at levels `sampled` and `all` (DIAG-1); none at `off` (DIAG-5).
+   * Deferred callbacks, ids, counters and leak detection, kept as every backend keeps them.
    *
    * @internal
    */
-  readonly leaks: LeakTracker | undefined;
+  readonly core: LoopCore;
   readonly #waterMarks: WaterMarks;
   readonly #channels = new Set<NetTransport>();
   readonly #listeners = new Set<NetListener>();
@@ -77,26 +64,12 @@ export class NetEventLoop implements EventLoop {
   #closed = false;
   #closePromise: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
-  readonly #deferred = new DeferQueue();
-  #nextChannelId = 1;
-  #nextLeaseId = 1;
-  #leasesDelivered = 0;
-  #writesCompleted = 0;
-  #bytesWritten = 0;
   #writesSubmitted = 0;
 
   constructor(options: NetEventLoopOptions = {}) {
-    validateObject('options', options);
-    const sizeClasses = validateSizeClasses(options.sizeClasses ?? DEFAULT_SIZE_CLASSES);
-    this.#waterMarks = validateWaterMarks(options.waterMarks ?? DEFAULT_WATER_MARKS);
-    const diagnostics = validateObject('options.diagnostics', options.diagnostics ?? {});
-    const poison = validateBoolean('options.diagnostics.poison', diagnostics.poison ?? false);
-    const leakDetection = validateLeakDetection(diagnostics.leakDetection);
-    this.leaks = leakTrackerFor(
-      leakDetection,
-      (task) => this.defer(task),
-      () => this.pool,
-    );
+    const { sizeClasses, waterMarks, poison, leakDetection } = validateLoopOptions(options);
+    this.#waterMarks = waterMarks;
+    this.core = new LoopCore(leakDetection, () => this.pool);
     this.pool = new NetBufferPool(sizeClasses, { poison, defer: (task) => this.defer(task) });
   }
 
@@ -207,26 +180,25 @@ export class NetEventLoop implements EventLoop {
   }
 
   stats(): LoopStatistics {
-    const completions = this.#leasesDelivered + this.#writesCompleted;
+    const completions = this.core.leasesDelivered + this.core.writesCompleted;
     return {
       pool: this.pool.stats(),
       channelsOpen: this.#channels.size,
       listenersOpen: this.#listeners.size,
-      leasesDelivered: this.#leasesDelivered,
+      leasesDelivered: this.core.leasesDelivered,
       completions,
       completionBatches: completions,
       submissions: this.#writesSubmitted,
       submitCalls: this.#writesSubmitted,
-      writesCompleted: this.#writesCompleted,
-      bytesWritten: this.#bytesWritten,
+      writesCompleted: this.core.writesCompleted,
+      bytesWritten: this.core.bytesWritten,
       zeroCopyCopied: 0,
-      leaksDetected: this.leaks?.leaksDetected ?? 0,
+      leaksDetected: this.core.leaksDetected,
     };
   }
 
   onLeak(listener: (report: LeakReport) => void): Unsubscribe {
-    validateFunction('listener', listener);
-    return this.leaks?.subscribe(listener) ?? (() => {});
+    return this.core.onLeak(listener);
   }
 
   close(): Promise<void> {
@@ -255,24 +227,12 @@ export class NetEventLoop implements EventLoop {
    * @internal
    */
   defer(task: () => void): void {
-    this.#deferred.defer(task);
-  }
-
-  /** @internal */
-  nextLeaseId(): number {
-    this.#leasesDelivered++;
-    return this.#nextLeaseId++;
+    this.core.defer(task);
   }
 
   /** @internal */
   countSubmit(): void {
     this.#writesSubmitted++;
-  }
-
-  /** @internal */
-  countWrite(bytes: number): void {
-    this.#writesCompleted++;
-    this.#bytesWritten += bytes;
   }
 
   /** @internal */
@@ -321,7 +281,7 @@ export class NetEventLoop implements EventLoop {
   #newChannel(template: ChannelTemplate, sizer: RecvByteBufferSizer, connecting: boolean): NetTransport {
     const transport = new NetTransport(
       this,
-      this.#nextChannelId++,
+      this.core.nextChannelId(),
       {
         sizer,
         autoRead: template.autoRead,

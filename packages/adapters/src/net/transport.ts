@@ -39,7 +39,14 @@ export class NetTransport implements ChannelTransport, PoolReader {
 
   constructor(loop: NetEventLoop, id: number, init: ChannelSettings, connecting: boolean) {
     this.#loop = loop;
-    this.channel = new ChannelCore({ ...init, id, connecting, pool: loop.pool, loop, transport: () => this });
+    this.channel = new ChannelCore({
+      ...init,
+      id,
+      connecting,
+      pool: loop.pool,
+      loop: loop.core,
+      transport: () => this,
+    });
     // node:net asks for the first read's buffer as soon as the socket exists, so the sizer is
     // asked now.
     this.#setNextClass(this.channel.preferredClass());
