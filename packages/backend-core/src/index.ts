@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 
+export { BufferMemory, type BufferMemoryOptions } from './buffer-memory.js';
 export { ChannelCore } from './channel-core.js';
 export type {
   ChannelCoreInit,
@@ -23,7 +24,7 @@ export { abortedError, guardConnect } from './connect-guard.js';
 export { DeferQueue } from './defer-queue.js';
 export { channelClosedError, loopClosedError, writeAfterEndError } from './errors.js';
 export { LeakTracker, leakTrackerFor } from './leak-tracker.js';
-export { LoopCore } from './loop-core.js';
+export { LoopCore, type LoopStatisticsParts } from './loop-core.js';
 export { PoolLedger, type PoolLedgerOptions } from './pool-ledger.js';
 export { poolStatistics } from './pool-statistics.js';
 export {
@@ -34,6 +35,7 @@ export {
   type PooledLeaseInit,
 } from './pooled-lease.js';
 export { PressureNotifier } from './pressure-notifier.js';
+export { type CheckedConnect, type CheckedLoop, checkConnect, checkListen } from './requests.js';
 export { reportChannelError, reportUncaught } from './uncaught.js';
 export { Writability, type WritabilityInit } from './writability.js';
 export { RELEASE_UNDER_WRITE_WARNING, WritePins, type WritePinsOptions } from './write-pins.js';

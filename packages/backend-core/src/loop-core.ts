@@ -1,8 +1,35 @@
-import type { LeakDetectionLevel, LeakReport, Unsubscribe } from '@iolease/interfaces';
+import type { LeakDetectionLevel, LeakReport, LoopStatistics, PoolStatistics, Unsubscribe } from '@iolease/interfaces';
 import { validateFunction } from '@iolease/interfaces';
 import type { ChannelCoreLoop } from './channel-transport.js';
 import { DeferQueue } from './defer-queue.js';
 import { type LeakTracker, leakTrackerFor } from './leak-tracker.js';
+
+/**
+ * What only the backend knows of its `stats()` (DIAG-4); {@link LoopCore.stats} adds the rest.
+ *
+ * @since 0.2.0
+ */
+export interface LoopStatisticsParts {
+  /** The pool's snapshot (POOL-5). */
+  readonly pool: PoolStatistics;
+  /** Channels open now. */
+  readonly channelsOpen: number;
+  /** Listeners open now. */
+  readonly listenersOpen: number;
+  /** Operations handed to the system; default those counted with {@link LoopCore.countSubmission}. */
+  readonly submissions?: number;
+  /** Calls that handed them over; default `submissions`. */
+  readonly submitCalls?: number;
+  /**
+   * Completions processed; default one per lease delivered and per write completed, the
+   * equivalent for a backend without a kernel queue.
+   */
+  readonly completions?: number;
+  /** Batches they came in (LOOP-4); default one per completion. */
+  readonly completionBatches?: number;
+  /** Zero-copy sends the kernel copied after all (WRITE-8); default 0. */
+  readonly zeroCopyCopied?: number;
+}
 
 /**
  * The parts of an event loop every backend keeps the same way: the deferred callbacks (LOOP-2),
@@ -20,6 +47,7 @@ export class LoopCore implements ChannelCoreLoop {
   #leasesDelivered = 0;
   #writesCompleted = 0;
   #bytesWritten = 0;
+  #submissions = 0;
 
   /**
    * @param leakDetection - the validated `diagnostics.leakDetection` option
@@ -50,6 +78,11 @@ export class LoopCore implements ChannelCoreLoop {
     this.#bytesWritten += bytes;
   }
 
+  /** An operation was handed to the system, a write to a socket say (DIAG-4 `submissions`). */
+  countSubmission(): void {
+    this.#submissions++;
+  }
+
   /** Leases delivered so far (DIAG-4). */
   get leasesDelivered(): number {
     return this.#leasesDelivered;
@@ -68,6 +101,25 @@ export class LoopCore implements ChannelCoreLoop {
   /** Leases reported as leaked (DIAG-4). */
   get leaksDetected(): number {
     return this.leaks?.leaksDetected ?? 0;
+  }
+
+  /** `EventLoop.stats()`: the backend's figures and the counters kept here (DIAG-4). */
+  stats(parts: LoopStatisticsParts): LoopStatistics {
+    const completions = parts.completions ?? this.#leasesDelivered + this.#writesCompleted;
+    return {
+      pool: parts.pool,
+      channelsOpen: parts.channelsOpen,
+      listenersOpen: parts.listenersOpen,
+      leasesDelivered: this.#leasesDelivered,
+      completions,
+      completionBatches: parts.completionBatches ?? completions,
+      submissions: parts.submissions ?? this.#submissions,
+      submitCalls: parts.submitCalls ?? parts.submissions ?? this.#submissions,
+      writesCompleted: this.#writesCompleted,
+      bytesWritten: this.#bytesWritten,
+      zeroCopyCopied: parts.zeroCopyCopied ?? 0,
+      leaksDetected: this.leaksDetected,
+    };
   }
 
   /** `EventLoop.onLeak`: subscribes to leak reports; at level `off` none ever comes (DIAG-5). */

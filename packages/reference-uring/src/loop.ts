@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import {
-  abortedError,
   type ChannelCore,
+  checkConnect,
+  checkListen,
   guardConnect,
   LoopCore,
   loopClosedError,
@@ -26,13 +27,8 @@ import {
   type NumericHost,
   type SocketAddress,
   type Unsubscribe,
-  unsupportedRequest,
-  validateConnectOptions,
-  validateFunction,
   validateInteger,
-  validateListenOptions,
   validateLoopOptions,
-  validateObject,
   type WaterMarks,
 } from '@iolease/interfaces';
 import {
@@ -97,7 +93,12 @@ export class UringEventLoop implements EventLoop {
   readonly maxIov: number;
   readonly features: NativeFeatures;
   readonly #sockets: (Socket | undefined)[] = [];
-  readonly #waterMarks: WaterMarks;
+  /**
+   * New channels' water marks (WATER-1).
+   *
+   * @internal
+   */
+  readonly waterMarks: WaterMarks;
   #openChannels = 0;
   #openListeners = 0;
   #referenced = false;
@@ -142,7 +143,7 @@ export class UringEventLoop implements EventLoop {
       requestPump: () => this.requestPump(),
       bufferMemory: (index, bid) => this.native.bufferMemory(index, bid),
     });
-    this.#waterMarks = waterMarks;
+    this.waterMarks = waterMarks;
   }
 
   get closed(): boolean {
@@ -150,20 +151,9 @@ export class UringEventLoop implements EventLoop {
   }
 
   listen(options: ListenOptions, onAccept: AcceptCallback): Promise<Listener> {
-    this.#assertOpen();
-    const {
-      path,
-      family: requested,
-      host,
-      port,
-      backlog,
-      reusePort,
-      ipv6Only,
-      channel: init,
-    } = validateListenOptions(options, this.#waterMarks);
-    validateFunction('onAccept', onAccept);
-    const unsupported = unsupportedRequest(this.capabilities, { reusePort, family: requested });
-    if (unsupported !== undefined) return Promise.reject(unsupported);
+    const valid = checkListen(this, options, onAccept);
+    if (valid instanceof IoleaseError) return Promise.reject(valid);
+    const { path, host, port, backlog, reusePort, ipv6Only, channel: init } = valid;
     const { family, ip, where } = target(path, host, port);
     let slot: number;
     try {
@@ -181,24 +171,11 @@ export class UringEventLoop implements EventLoop {
   }
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
-    this.#assertOpen();
-    const {
-      path,
-      family: requested,
-      host,
-      port,
-      timeout,
-      signal,
-      channel: init,
-    } = validateConnectOptions(options, this.#waterMarks);
-    if (handler !== undefined) validateObject('handler', handler);
-    const unsupported = unsupportedRequest(this.capabilities, { family: requested });
-    if (unsupported !== undefined) return Promise.reject(unsupported);
-    if (signal?.aborted) return Promise.reject(abortedError(signal));
+    const valid = checkConnect(this, options, handler);
+    if (valid instanceof IoleaseError) return Promise.reject(valid);
+    const { path, host, port, timeout, signal, channel: init, settings } = valid;
     const { family, ip, where } = target(path, host, port);
-    // The sizer first: a factory that throws rejects the connect before anything is opened.
-    const channelInit = this.#newChannelInit(init, path !== undefined);
-    if (channelInit instanceof IoleaseError) return Promise.reject(channelInit);
+    const channelInit = { ...settings, unix: path !== undefined };
     const slot = this.native.connect(family, ip, port, path === undefined && init.noDelay);
     if (slot < 0) return Promise.reject(systemError(slot, 'connect', where));
     const transport = new UringTransport(this, slot, this.core.nextChannelId(), channelInit, true);
@@ -230,20 +207,15 @@ export class UringEventLoop implements EventLoop {
 
   stats(): LoopStatistics {
     const c = this.native.counters;
-    return {
+    return this.core.stats({
       pool: this.pool.stats(),
       channelsOpen: this.#openChannels,
       listenersOpen: this.#openListeners,
-      leasesDelivered: this.core.leasesDelivered,
       completions: c[COUNTER_COMPLETIONS] as number,
       completionBatches: c[COUNTER_BATCHES] as number,
       submissions: c[COUNTER_SUBMISSIONS] as number,
       submitCalls: c[COUNTER_SUBMIT_CALLS] as number,
-      writesCompleted: this.core.writesCompleted,
-      bytesWritten: this.core.bytesWritten,
-      zeroCopyCopied: 0,
-      leaksDetected: this.core.leaksDetected,
-    };
+    });
   }
 
   onLeak(listener: (report: LeakReport) => void): Unsubscribe {
@@ -496,10 +468,6 @@ export class UringEventLoop implements EventLoop {
       this.#onDrained = undefined;
       resolve();
     }
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw loopClosedError();
   }
 
   /** A new channel's settings, or the error of a sizer factory that threw (SIZER-3). */

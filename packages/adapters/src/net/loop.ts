@@ -1,7 +1,15 @@
 import { statSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import { abortedError, guardConnect, LoopCore, loopClosedError, reportUncaught } from '@iolease/backend-core';
+import {
+  type ChannelSettings,
+  checkConnect,
+  checkListen,
+  guardConnect,
+  LoopCore,
+  loopClosedError,
+  reportUncaught,
+} from '@iolease/backend-core';
 import {
   type AcceptCallback,
   type Channel,
@@ -18,14 +26,8 @@ import {
   type ListenOptions,
   type LoopCapabilities,
   type LoopStatistics,
-  type RecvByteBufferSizer,
   type Unsubscribe,
-  unsupportedRequest,
-  validateConnectOptions,
-  validateFunction,
-  validateListenOptions,
   validateLoopOptions,
-  validateObject,
   type WaterMarks,
 } from '@iolease/interfaces';
 import { fromNodeError } from '../errors.js';
@@ -57,18 +59,22 @@ export class NetEventLoop implements EventLoop {
    * @internal
    */
   readonly core: LoopCore;
-  readonly #waterMarks: WaterMarks;
+  /**
+   * New channels' water marks (WATER-1).
+   *
+   * @internal
+   */
+  readonly waterMarks: WaterMarks;
   readonly #channels = new Set<NetTransport>();
   readonly #listeners = new Set<NetListener>();
   readonly #servers = new Set<net.Server>();
   #closed = false;
   #closePromise: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
-  #writesSubmitted = 0;
 
   constructor(options: NetEventLoopOptions = {}) {
     const { sizeClasses, waterMarks, poison, leakDetection } = validateLoopOptions(options);
-    this.#waterMarks = waterMarks;
+    this.waterMarks = waterMarks;
     this.core = new LoopCore(leakDetection, () => this.pool);
     this.pool = new NetBufferPool(sizeClasses, { poison, defer: (task) => this.defer(task) });
   }
@@ -78,20 +84,9 @@ export class NetEventLoop implements EventLoop {
   }
 
   listen(options: ListenOptions, onAccept: AcceptCallback): Promise<Listener> {
-    this.#assertOpen();
-    const {
-      path,
-      family,
-      host,
-      port,
-      backlog,
-      reusePort,
-      ipv6Only,
-      channel: template,
-    } = validateListenOptions(options, this.#waterMarks);
-    validateFunction('onAccept', onAccept);
-    const unsupported = unsupportedRequest(this.capabilities, { reusePort, family });
-    if (unsupported !== undefined) return Promise.reject(unsupported);
+    const valid = checkListen(this, options, onAccept);
+    if (valid instanceof IoleaseError) return Promise.reject(valid);
+    const { path, host, port, backlog, reusePort, ipv6Only, channel: template } = valid;
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
     server.on('connection', (accepted) => this.#adopt(accepted, template, onAccept, path));
     this.#servers.add(server);
@@ -120,24 +115,10 @@ export class NetEventLoop implements EventLoop {
   }
 
   connect(options: ConnectOptions, handler?: ChannelHandler): Promise<Channel> {
-    this.#assertOpen();
-    const {
-      path,
-      family,
-      host,
-      port,
-      timeout,
-      signal,
-      channel: template,
-    } = validateConnectOptions(options, this.#waterMarks);
-    if (handler !== undefined) validateObject('handler', handler);
-    const unsupported = unsupportedRequest(this.capabilities, { family });
-    if (unsupported !== undefined) return Promise.reject(unsupported);
-    if (signal?.aborted) return Promise.reject(abortedError(signal));
-    // The sizer first: a factory that throws rejects the connect before anything is opened.
-    const sizer = createSizer(template);
-    if (sizer instanceof IoleaseError) return Promise.reject(sizer);
-    const transport = this.#newChannel(template, sizer, true);
+    const valid = checkConnect(this, options, handler);
+    if (valid instanceof IoleaseError) return Promise.reject(valid);
+    const { path, host, port, timeout, signal, channel: template, settings } = valid;
+    const transport = this.#newChannel(settings, true);
     const channel = transport.channel;
     const socket = net.connect({
       ...(path === undefined ? { host: host.address, port } : { path }),
@@ -180,21 +161,11 @@ export class NetEventLoop implements EventLoop {
   }
 
   stats(): LoopStatistics {
-    const completions = this.core.leasesDelivered + this.core.writesCompleted;
-    return {
+    return this.core.stats({
       pool: this.pool.stats(),
       channelsOpen: this.#channels.size,
       listenersOpen: this.#listeners.size,
-      leasesDelivered: this.core.leasesDelivered,
-      completions,
-      completionBatches: completions,
-      submissions: this.#writesSubmitted,
-      submitCalls: this.#writesSubmitted,
-      writesCompleted: this.core.writesCompleted,
-      bytesWritten: this.core.bytesWritten,
-      zeroCopyCopied: 0,
-      leaksDetected: this.core.leaksDetected,
-    };
+    });
   }
 
   onLeak(listener: (report: LeakReport) => void): Unsubscribe {
@@ -231,11 +202,6 @@ export class NetEventLoop implements EventLoop {
   }
 
   /** @internal */
-  countSubmit(): void {
-    this.#writesSubmitted++;
-  }
-
-  /** @internal */
   channelFinalized(transport: NetTransport): void {
     this.#channels.delete(transport);
     this.#checkDrained();
@@ -256,7 +222,7 @@ export class NetEventLoop implements EventLoop {
       reportUncaught(sizer);
       return;
     }
-    const transport = this.#newChannel(template, sizer, false);
+    const transport = this.#newChannel({ ...template, sizer }, false);
     const channel = transport.channel;
     const socket = new net.Socket({
       handle: takeAcceptedHandle(accepted),
@@ -278,18 +244,8 @@ export class NetEventLoop implements EventLoop {
     }
   }
 
-  #newChannel(template: ChannelTemplate, sizer: RecvByteBufferSizer, connecting: boolean): NetTransport {
-    const transport = new NetTransport(
-      this,
-      this.core.nextChannelId(),
-      {
-        sizer,
-        autoRead: template.autoRead,
-        waterMarks: template.waterMarks,
-        maxLeases: template.maxLeases,
-      },
-      connecting,
-    );
+  #newChannel(settings: ChannelSettings, connecting: boolean): NetTransport {
+    const transport = new NetTransport(this, this.core.nextChannelId(), settings, connecting);
     this.#channels.add(transport);
     return transport;
   }
@@ -300,10 +256,6 @@ export class NetEventLoop implements EventLoop {
       this.#onDrained = undefined;
       resolve();
     }
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw loopClosedError();
   }
 }
 

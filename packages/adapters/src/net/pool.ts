@@ -1,13 +1,6 @@
 import { markAsUntransferable } from 'node:worker_threads';
-import { type LeaseOwner, PoolLedger, type WritePins } from '@iolease/backend-core';
-import {
-  type BufferPool,
-  POISON_BYTE,
-  type PoolPressureEvent,
-  type PoolStatistics,
-  type SizeClassConfig,
-  type Unsubscribe,
-} from '@iolease/interfaces';
+import { BufferMemory, type LeaseOwner, PoolLedger, type WritePins } from '@iolease/backend-core';
+import type { BufferPool, PoolPressureEvent, PoolStatistics, SizeClassConfig, Unsubscribe } from '@iolease/interfaces';
 
 /** A channel as the pool sees it: something reading into a class, stopped and restarted by pressure. */
 export interface PoolReader {
@@ -19,10 +12,6 @@ export interface PoolReader {
 
 interface ClassState {
   readonly size: number;
-  /** Each buffer's own memory: a lease's `bytes.buffer` is its buffer and nothing else (LEASE-1). */
-  readonly buffers: ArrayBuffer[];
-  /** Per buffer: how far from its start it may hold bytes of an earlier lease. */
-  readonly extents: Int32Array;
   /** Where node:net reads into for this class (see NetBufferPool). */
   readonly landing: Uint8Array;
   /** Free buffer ids, a stack: the most recently released buffer is the warmest in cache. */
@@ -51,7 +40,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   readonly sizeClasses: readonly SizeClassConfig[];
   readonly #classes: ClassState[];
   readonly #ledger: PoolLedger;
-  readonly #poison: boolean;
+  readonly #memory: BufferMemory;
   /**
    * The buffers pending writes send from (LEASE-10): channels pin a write's chunks in `write()`
    * and unpin them before its completion runs.
@@ -66,25 +55,19 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     options: { poison: boolean; defer: (task: () => void) => void },
   ) {
     this.sizeClasses = sizeClasses;
-    this.#poison = options.poison;
     this.#ledger = new PoolLedger(sizeClasses, {
       defer: options.defer,
       give: (index, bufferId, length) => this.give(index, bufferId, length),
-      onFirstDeferredRelease: this.#poison ? warn : undefined,
+      onFirstDeferredRelease: options.poison ? warn : undefined,
     });
     this.pins = this.#ledger.pins;
+    this.#memory = new BufferMemory(sizeClasses, { pins: this.pins, poison: options.poison, create: newBufferMemory });
     const landing = new ArrayBuffer(Math.max(...sizeClasses.map((c) => c.size)));
-    this.#classes = sizeClasses.map((c, index) => {
+    this.#classes = sizeClasses.map((c) => {
       const free = new Int32Array(c.count);
       for (let i = 0; i < c.count; i++) free[i] = c.count - 1 - i;
-      const buffers = Array.from({ length: c.count }, () => newBufferMemory(c.size));
-      buffers.forEach((memory, bufferId) => {
-        this.pins.track(memory, index, bufferId);
-      });
       return {
         size: c.size,
-        buffers,
-        extents: new Int32Array(c.count),
         landing: new Uint8Array(landing, 0, c.size),
         free,
         freeCount: c.count,
@@ -121,7 +104,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
    * it holds nothing else (LEASE-1). Allocated with the pool (POOL-6).
    */
   memoryOf(index: number, bufferId: number): ArrayBuffer {
-    return (this.#classes[index] as ClassState).buffers[bufferId] as ArrayBuffer;
+    return this.#memory.memoryOf(index, bufferId);
   }
 
   /**
@@ -197,22 +180,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
   take(index: number, length: number): { bufferId: number; view: Uint8Array } {
     const c = this.#classes[index] as ClassState;
     const bufferId = c.free[--c.freeCount] as number;
-    let memory = c.buffers[bufferId] as ArrayBuffer;
-    if (memory.detached) {
-      // The application detached it (ArrayBuffer.transfer on Node 22, which ignores
-      // markAsUntransferable), taking its memory along: the buffer gets new memory.
-      memory = newBufferMemory(c.size);
-      c.buffers[bufferId] = memory;
-      c.extents[bufferId] = 0;
-      this.pins.track(memory, index, bufferId);
-    }
-    // An earlier, longer lease's bytes past this one's are wiped: `bytes.buffer` holds nothing
-    // outside the lease (LEASE-11). Free while reads keep their length.
-    const extent = c.extents[bufferId] as number;
-    if (extent > length) new Uint8Array(memory, length, extent - length).fill(0);
-    c.extents[bufferId] = length;
-    const view = new Uint8Array(memory, 0, length);
-    view.set(length === c.size ? c.landing : c.landing.subarray(0, length));
+    const view = this.#memory.fill(index, bufferId, length === c.size ? c.landing : c.landing.subarray(0, length));
     this.#ledger.taken(index, length);
     if (c.freeCount === 0) this.#enterPressure(index, c);
     return { bufferId, view };
@@ -224,8 +192,7 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     if (this.pins.deferIfPinned(index, bufferId, length)) return;
     const c = this.#classes[index] as ClassState;
     this.#ledger.returned(index, length);
-    const memory = c.buffers[bufferId] as ArrayBuffer;
-    if (this.#poison && !memory.detached) new Uint8Array(memory).fill(POISON_BYTE);
+    this.#memory.returned(index, bufferId);
     c.free[c.freeCount++] = bufferId;
     if (this.#ledger.pressured(index) && !this.#closed) this.#leavePressure(index, c);
   }

@@ -127,7 +127,7 @@ export class NetTransport implements ChannelTransport, PoolReader {
       if (error) this.channel.fail(fromNodeError(error, 'write'));
       else this.channel.sent(write.length);
     };
-    this.#loop.countSubmit();
+    this.#loop.core.countSubmission();
     const data = write.data;
     if (data instanceof Uint8Array) {
       socket.write(kept(data), done);
