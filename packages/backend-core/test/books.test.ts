@@ -99,7 +99,7 @@ describe('BufferMemory', () => {
       },
     });
     const old = memory.fill(1, 0, Uint8Array.from([7, 7]));
-    old.buffer.transfer();
+    (old.buffer as ArrayBuffer).transfer();
     const fresh = memory.fill(1, 0, Uint8Array.from([8]));
     expect(fresh.buffer).not.toBe(old.buffer);
     expect(Array.from(fresh)).toEqual([8]);
