@@ -11,11 +11,13 @@ export function documentationFiles(root) {
   const walk = (dir) => {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory() && !['node_modules', 'dist', 'build', '.cache'].includes(entry.name)) walk(path);
+      // Generated pages (the API reference, the benchmark and changelog pages) are not the docs' own.
+      const skip = ['node_modules', 'dist', 'build', '.cache', 'api', 'generated'];
+      if (entry.isDirectory() && !skip.includes(entry.name)) walk(path);
       else if (entry.name.endsWith('.md') && entry.name !== 'CHANGELOG.md') files.push(path);
     }
   };
-  for (const dir of ['docs', 'spec', 'examples', 'packages', 'bench']) walk(dir);
+  for (const dir of ['docs', 'spec', 'examples', 'packages', 'bench', 'website/content']) walk(dir);
   return files;
 }
 
