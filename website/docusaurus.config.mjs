@@ -25,11 +25,9 @@ export default {
   trailingSlash: false,
   markdown: {
     format: 'detect', // .md as CommonMark: the spec and guides are plain Markdown
-    mermaid: true,
     hooks: { onBrokenMarkdownLinks: 'throw', onBrokenMarkdownImages: 'throw' },
   },
   themes: [
-    '@docusaurus/theme-mermaid',
     [
       '@easyops-cn/docusaurus-search-local',
       {

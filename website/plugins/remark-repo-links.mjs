@@ -7,7 +7,7 @@ import { root, siteLink } from './repo.mjs';
 export default function remarkRepoLinks() {
   return (tree, vfile) => {
     const file = relative(root, vfile.path);
-    if (file.startsWith('..') || file.startsWith('website/')) return;
+    if (file.startsWith('..') || file.startsWith('website/content/api/')) return;
     visit(tree, (node) => {
       if ((node.type === 'link' || node.type === 'definition') && typeof node.url === 'string') {
         node.url = siteLink(file, node.url);

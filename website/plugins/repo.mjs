@@ -25,6 +25,7 @@ export function blobUrl(file, line) {
 const mounted = [
   { dir: 'spec', route: '/spec' },
   { dir: 'docs/guides', route: '/guides' },
+  { dir: 'website/content', route: '/docs' },
 ];
 
 /** A Markdown file's route: its name without the order prefix and `.md`; README is the index. */

@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // Writes the site's generated pages before Docusaurus builds or serves it (npm run build/start
-// in website/): the benchmark charts (SVG) and their page from bench/results, and the changelog
-// page from the packages' CHANGELOG.md and the changesets not released yet. One source: nothing
+// in website/): the benchmark charts (SVG) and their page from bench/results, the changelog
+// page from the packages' CHANGELOG.md and the changesets not released yet, and the diagrams of
+// content/diagrams as SVG. One source: nothing
 // here is edited by hand, and all of it is ignored by git.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderDiagrams } from './diagrams.mjs';
 import { barChart, formatValue } from './svg-bars.mjs';
 
 const site = fileURLToPath(new URL('..', import.meta.url));
 const root = join(site, '..');
 const generated = join(site, 'content/generated');
 const charts = join(site, 'static/charts');
-for (const dir of [generated, charts]) {
+const diagrams = join(site, 'static/diagrams');
+for (const dir of [generated, charts, diagrams]) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
 }
@@ -39,7 +42,7 @@ const page = [
   'Every figure is measured against a baseline in the same run, on the same machine, with',
   'alternating rounds and medians: the ratios carry from machine to machine, the absolute values',
   'do not. The charts are drawn when the site is built, from the JSON the benchmark wrote',
-  '(`bench/results/`); [bench/README.md](' + `${repoUrl}/blob/main/bench/README.md` + ') says how each',
+  `(\`bench/results/\`); [bench/README.md](${repoUrl}/blob/main/bench/README.md) says how each`,
   'benchmark works.',
   '',
   `Machine: ${manifest.machine}.`,
@@ -145,4 +148,5 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   log.push(`## ${JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')).name}`, '', text, '');
 }
 writeFileSync(join(generated, 'changelog.md'), `${log.join('\n')}\n`);
-console.log(`site: ${manifest.charts.length} charts, ${pending.length} pending changesets`);
+const drawn = await renderDiagrams(join(site, 'content/diagrams'), diagrams);
+console.log(`site: ${manifest.charts.length} charts, ${drawn.length} diagrams, ${pending.length} pending changesets`);

@@ -5,12 +5,14 @@
 // cite it, an API page, the benchmarks, a search. Each page must show its content with no console
 // error, no failed request and no serious accessibility violation (axe); screenshots at desktop
 // and phone widths go to reports/site/.
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
+import { load, walk } from '../../scripts/spec/files.mjs';
+import { parseSpec } from '../../scripts/spec/spec-ids.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const site = join(root, 'website/build');
@@ -19,6 +21,26 @@ const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 if (!existsSync(join(site, 'index.html'))) fail('website/build is missing: run npm run site:build first');
 if (!existsSync(browserPath)) fail(`no Chromium at ${browserPath}: apt-get install chromium (or set CHROMIUM)`);
 mkdirSync(shots, { recursive: true });
+const failures = [];
+const check = (ok, what) => {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+};
+
+// Every requirement ID of the spec is an address on the site: an element with that id in the
+// built page of its section.
+{
+  const { requirements } = parseSpec(load(walk('spec', (p) => p.endsWith('.md'))));
+  const built = readdirSync(join(site, 'spec'))
+    .filter((f) => f.endsWith('.html'))
+    .map((f) => readFileSync(join(site, 'spec', f), 'utf8'))
+    .join('\n');
+  const missing = requirements.filter((r) => !built.includes(`id="${r.id}"`)).map((r) => r.id);
+  check(
+    missing.length === 0,
+    `every one of the spec's ${requirements.length} requirement IDs is an anchor${missing.length ? `; missing: ${missing.join(', ')}` : ''}`,
+  );
+}
 
 const types = {
   '.html': 'text/html',
@@ -55,11 +77,6 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
 
 const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
-const failures = [];
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures.push(what);
-};
 
 /** Opens a page at a width, watching its console and requests; runs `body`, then axe and a screenshot. */
 async function visit(name, path, viewport, body) {
@@ -111,6 +128,15 @@ for (const viewport of [
   });
 
   await visit('spec-rule', '/docs/concepts', viewport, async (page) => {
+    const diagrams = page.locator('article img[alt^="The life of a"]');
+    for (const diagram of await diagrams.all()) await diagram.scrollIntoViewIfNeeded();
+    const drawn = await diagrams.evaluateAll((imgs) => imgs.map((i) => (i.complete ? i.naturalWidth : 0)));
+    check(
+      drawn.length === 2 && drawn.every((w) => w > 0),
+      `concepts ${at}: the lease and write diagrams are drawn (${drawn.length})`,
+    );
+    await diagrams.first().screenshot({ path: join(shots, `diagram-lease-${viewport.width}.png`) });
+    await page.evaluate(() => window.scrollTo(0, 0));
     // Reach a rule the way a reader does: its requirement ID, linked from another page.
     await page.locator('a[href="/spec/leases#LEASE-2"]').first().click();
     await page.waitForURL(/\/spec\/leases#LEASE-2$/);
