@@ -82,7 +82,9 @@ function isIPv6(text: string): boolean {
   const tail = halves.length === 2 ? groups(halves[1] as string) : [];
   const all = [...head, ...tail];
   let count = all.length;
-  const last = all[all.length - 1];
+  // An IPv4 tail ends the text: after `::` when there is one ("0.0.0.0::" is not an address).
+  const end = halves.length === 2 ? tail : head;
+  const last = end[end.length - 1];
   if (last?.includes('.')) {
     if (!isIPv4(last)) return false;
     all.pop();

@@ -20,12 +20,22 @@ describe('parseNumericHost', () => {
     expect(parseNumericHost(host)).toEqual({ family, address });
   });
 
-  it.each(['example.com', '999.1.1.1', '01.2.3.4', '1.2.3', '::g', '1::2::3', '1:2:3:4:5:6:7:8:9', '', '[1.2.3.4]'])(
-    'ERR-2 rejects %j with ERR_IOLEASE_INVALID_ARG_VALUE',
-    (host) => {
-      expect(() => parseNumericHost(host)).toThrow(code('ERR_IOLEASE_INVALID_ARG_VALUE'));
-    },
-  );
+  it.each([
+    'example.com',
+    '999.1.1.1',
+    '01.2.3.4',
+    '1.2.3',
+    '::g',
+    '1::2::3',
+    '1:2:3:4:5:6:7:8:9',
+    '',
+    '[1.2.3.4]',
+    // An IPv4 tail only at the end: found by the property below, which node:net's isIPv6 refuses.
+    '0.0.0.0::',
+    '1.2.3.4::1',
+  ])('ERR-2 rejects %j with ERR_IOLEASE_INVALID_ARG_VALUE', (host) => {
+    expect(() => parseNumericHost(host)).toThrow(code('ERR_IOLEASE_INVALID_ARG_VALUE'));
+  });
 
   it('ERR-2 rejects a host that is not a string with ERR_IOLEASE_INVALID_ARG_TYPE', () => {
     expect(() => parseNumericHost(7)).toThrow(code('ERR_IOLEASE_INVALID_ARG_TYPE'));
