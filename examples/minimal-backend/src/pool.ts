@@ -1,5 +1,5 @@
 import { markAsUntransferable } from 'node:worker_threads';
-import { BufferMemory, type ChannelCorePool, PoolLedger } from '@iolease/backend-core';
+import { BufferMemory, type ChannelCorePool, PoolLedger, reportUncaught } from '@iolease/backend-core';
 import type { BufferPool, SizeClassConfig } from '@iolease/interfaces';
 
 /** A connection waiting for a buffer of a class that had none (PRESS-1). */
@@ -59,7 +59,13 @@ export class MinimalPool extends PoolLedger implements BufferPool, ChannelCorePo
     // the next waiting for good (PRESS-8).
     const waiters = [...(this.#waiters[classIndex] as Set<Waiter>)];
     this.#waiters[classIndex]?.clear();
-    for (const waiter of waiters) waiter.resume();
+    for (const waiter of waiters) {
+      try {
+        waiter.resume();
+      } catch (error) {
+        reportUncaught(error); // a defect, but the other waiters still get their turn
+      }
+    }
   }
 }
 

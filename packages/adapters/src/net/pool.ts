@@ -1,5 +1,5 @@
 import { markAsUntransferable } from 'node:worker_threads';
-import { BufferMemory, type LeaseOwner, PoolLedger, type WritePins } from '@iolease/backend-core';
+import { BufferMemory, type LeaseOwner, PoolLedger, reportUncaught, type WritePins } from '@iolease/backend-core';
 import type { BufferPool, PoolPressureEvent, PoolStatistics, SizeClassConfig, Unsubscribe } from '@iolease/interfaces';
 
 /** A channel as the pool sees it: something reading into a class, stopped and restarted by pressure. */
@@ -254,7 +254,13 @@ export class NetBufferPool implements BufferPool, LeaseOwner {
     // All waiters restart: an idle one takes nothing, so resuming only as many as there are free
     // buffers could leave a busy one waiting behind an idle one for good.
     const waiters = c.waiters.splice(0);
-    for (const reader of waiters) reader.resumeAfterPressure();
+    for (const reader of waiters) {
+      try {
+        reader.resumeAfterPressure();
+      } catch (error) {
+        reportUncaught(error); // a defect, but the other waiters still get their turn
+      }
+    }
   }
 }
 
