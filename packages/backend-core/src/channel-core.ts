@@ -203,11 +203,6 @@ export class ChannelCore implements Channel {
 
   // ---- For the transport -----------------------------------------------------------------
 
-  /** The transport this channel drives. */
-  get transport(): ChannelTransport {
-    return this.#transport;
-  }
-
   /** Whether the client connection is still being set up. */
   get connecting(): boolean {
     return this.#connecting;
