@@ -2,10 +2,9 @@
 // through its own listen() and close() (serverFactory + useLoop), ws on a served http.Server.
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { until, watchdog } from '@iolease/conformance';
+import { countOpenFds, until, watchdog } from '@iolease/conformance';
 import type { EventLoop } from '@iolease/interfaces';
 import express from 'express';
 import Fastify from 'fastify';
@@ -15,7 +14,6 @@ import { serve, useLoop } from '../src/index.ts';
 import { backends, withBackend } from './backends.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-const openFds = () => readdirSync('/proc/self/fd').length;
 
 /** What every framework app here serves, so each is checked the same way. */
 const ONE_MB_JSON = { items: Array.from({ length: 16_384 }, (_, i) => ({ i, pad: 'x'.repeat(48) })) };
@@ -172,7 +170,7 @@ describe.each(backends)('frameworks over the %s loop', (_name, create) => {
 
   it('server-sent events: 50 streams aborted by their clients leave no channel or fd behind', async () => {
     await withBackend(create, async (loop) => {
-      const baseline = openFds();
+      const baseline = countOpenFds();
       let open = 0;
       const server = http.createServer((req, res) => {
         open++;
@@ -196,10 +194,10 @@ describe.each(backends)('frameworks over the %s loop', (_name, create) => {
       await until(() => open === 0 && loop.stats().channelsOpen === 0, 10_000, 'the aborted streams to close');
       await new Promise((resolve) => server.close(resolve));
       await until(
-        () => openFds() <= baseline,
+        () => countOpenFds() <= baseline,
         5000,
         'fds back to baseline',
-        () => openFds() - baseline,
+        () => countOpenFds() - baseline,
       );
     });
   });

@@ -1,10 +1,7 @@
-import { readdirSync } from 'node:fs';
 import type net from 'node:net';
-import { echoHandler, netConnect } from '@iolease/conformance';
+import { countOpenFds, echoHandler, netConnect } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { NetEventLoop } from '../src/index.ts';
-
-const openFds = () => readdirSync('/proc/self/fd').length;
 
 describe('node:net loop lifecycle', () => {
   it('LIFE-10 close() closes listeners and channels and leaves no fd open', async () => {
@@ -15,7 +12,7 @@ describe('node:net loop lifecycle', () => {
     (await netConnect(warm.address.port)).destroy();
     await warmUp.close();
     await new Promise((r) => setTimeout(r, 20));
-    const before = openFds();
+    const before = countOpenFds();
     const loop = new NetEventLoop();
     const listener = await loop.listen({ port: 0 }, () => echoHandler());
     const peers: net.Socket[] = [];
@@ -28,7 +25,7 @@ describe('node:net loop lifecycle', () => {
     expect(loop.stats()).toMatchObject({ channelsOpen: 0, listenersOpen: 0 });
     for (const p of peers) p.destroy();
     await new Promise((r) => setTimeout(r, 20));
-    expect(openFds()).toBe(before);
+    expect(countOpenFds()).toBe(before);
     expect(() => loop.listen({ port: 0 }, () => undefined)).toThrow(
       expect.objectContaining({ code: 'ERR_IOLEASE_LOOP_CLOSED' }),
     );

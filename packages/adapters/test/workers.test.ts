@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { fdsOpenedSince, openFdTable, until } from '@iolease/conformance';
+import { fdsLeftOpenSince, openFdTable, until } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { startLoops } from '../src/index.ts';
 
@@ -55,7 +55,7 @@ describe.each(['uring', 'net'] as const)('startLoops() with the %s backend', (ba
     expect([...perThread.keys()].every((t) => threads.has(t))).toBe(true);
     expect(perThread.size).toBe(2);
     await group.close();
-    expect(fdsOpenedSince(before)).toEqual([]);
+    expect(await fdsLeftOpenSince(before)).toEqual([]);
   });
 });
 
@@ -90,6 +90,6 @@ describe('startLoops() failures', () => {
     await expect(startLoops(fixture('echo-worker.mjs'), { threads: 0 })).rejects.toMatchObject({
       code: 'ERR_IOLEASE_OUT_OF_RANGE',
     });
-    expect(fdsOpenedSince(before)).toEqual([]);
+    expect(await fdsLeftOpenSince(before)).toEqual([]);
   });
 });

@@ -245,7 +245,39 @@ export function openFdTable(): Map<string, string> {
   );
 }
 
-/** What is open now that was not in `before` (an {@link openFdTable}): a leak, in a test that closed everything. */
+/**
+ * How many fds this process has open, `/dev/null` left out as in {@link fdsOpenedSince}: a
+ * count to compare before and after, in a test that closed everything it opened.
+ */
+export function countOpenFds(): number {
+  let n = 0;
+  for (const target of openFdTable().values()) if (target !== '?' && target !== '/dev/null') n++;
+  return n;
+}
+
+/**
+ * What is open now that was not in `before` (an {@link openFdTable}): a leak, in a test that
+ * closed everything. An fd closed while the table was read (`?`) is not open, and `/dev/null` is
+ * left out: no loop opens it, while Node opens it for a worker's or child's stdio, and a test
+ * runner (StrykerJS's, for one) keeps such fds of its own.
+ */
 export function fdsOpenedSince(before: Map<string, string>): string[] {
-  return [...openFdTable()].filter(([fd, target]) => before.get(fd) !== target).map(([, target]) => target);
+  return [...openFdTable()]
+    .filter(([fd, target]) => target !== '?' && target !== '/dev/null' && before.get(fd) !== target)
+    .map(([, target]) => target);
+}
+
+/**
+ * The fds opened since `before` that stay open: {@link fdsOpenedSince}, asked again until it is
+ * empty or `settleMs` have passed. Whatever else runs in the process (a test runner starting a
+ * child with its stdio on `/dev/null`, say) opens and closes fds of its own at any moment; a
+ * leak is the one that is still there.
+ */
+export async function fdsLeftOpenSince(before: Map<string, string>, settleMs = 1000): Promise<string[]> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const opened = fdsOpenedSince(before);
+    if (opened.length === 0 || Date.now() >= deadline) return opened;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

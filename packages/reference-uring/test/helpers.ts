@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countOpenFds } from '@iolease/conformance';
 
-/** File descriptors this process has open. */
-export function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
+/** File descriptors this process has open (see countOpenFds). */
+export const openFds = countOpenFds;
 
 export const packageDir = fileURLToPath(new URL('..', import.meta.url));
 /** The built entry point, for scripts run in a child process. */

@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import type { Channel, IoleaseError, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import {
   connectToNetPeer,
+  countOpenFds,
   deferred,
   echoServer,
   netConnect,
@@ -19,7 +20,6 @@ import type { Kit } from '../kit.js';
 
 /** Open file descriptors of this process, where the platform shows them (Linux /proc). */
 const canCountFds = existsSync('/proc/self/fd');
-const openFds = () => readdirSync('/proc/self/fd').length;
 const code = (c: string) => expect.objectContaining({ code: c });
 
 /** Registers the suite against one backend: loop lifecycle and bad input. */
@@ -55,7 +55,7 @@ export function lifecycleSuite(kit: Kit): void {
     });
 
     it.skipIf(!canCountFds)('LIFE-10 fifty loops opened, used and closed leave no file descriptor open', async () => {
-      const baseline = openFds();
+      const baseline = countOpenFds();
       for (let i = 0; i < 50; i++) {
         const loop = await backend.createLoop({ sizeClasses: [{ size: 4096, count: 64 }] });
         const listener = await echoServer(loop);
@@ -66,7 +66,7 @@ export function lifecycleSuite(kit: Kit): void {
         await loop.close();
       }
       await sleep(20);
-      expect(openFds()).toBe(baseline);
+      expect(countOpenFds()).toBe(baseline);
     });
 
     it('LOOP-3 timers keep firing while the loop is busy echoing', async () => {
@@ -437,7 +437,7 @@ export function lifecycleSuite(kit: Kit): void {
     ])(
       'POOL-2 WATER-5 ERR-1 ERR-2 the loop factory rejects %j with %s, before opening anything',
       async (options, c) => {
-        const before = canCountFds ? openFds() : 0;
+        const before = canCountFds ? countOpenFds() : 0;
         let error: unknown;
         try {
           await backend.createLoop(options as never);
@@ -446,7 +446,7 @@ export function lifecycleSuite(kit: Kit): void {
         }
         expect(error).toBeInstanceOf(Error);
         expect(error).toMatchObject({ code: c });
-        if (canCountFds) expect(openFds()).toBe(before);
+        if (canCountFds) expect(countOpenFds()).toBe(before);
       },
     );
 
@@ -554,7 +554,7 @@ export function lifecycleSuite(kit: Kit): void {
         await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
         const { port } = probe.address() as net.AddressInfo;
         await new Promise((resolve) => probe.close(resolve));
-        const fds = canCountFds ? openFds() : 0;
+        const fds = canCountFds ? countOpenFds() : 0;
         expect(() => loop.listen({ port }, 'not a function' as never)).toThrow(
           expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
         );
@@ -562,7 +562,7 @@ export function lifecycleSuite(kit: Kit): void {
           expect.objectContaining({ code: 'ERR_IOLEASE_OUT_OF_RANGE' }),
         );
         expect(loop.stats().listenersOpen).toBe(0);
-        if (canCountFds) expect(openFds()).toBe(fds);
+        if (canCountFds) expect(countOpenFds()).toBe(fds);
         const again = net.createServer();
         await new Promise<void>((resolve, reject) => {
           again.once('error', reject);

@@ -28,12 +28,18 @@ function unixConnect(path: string): Promise<net.Socket> {
 }
 
 /**
- * Whether a user with no rights of its own (`nobody`) can run this Node: every directory on the
- * way searchable by others, the binary executable by them. An npx-cached Node under `/root` is
- * not, so the test that needs one is skipped there.
+ * Whether a user with no rights of its own (`nobody`) can run this Node here: the binary
+ * executable by others and every directory on the way to it searchable by them, and the same for
+ * the working directory, where the child resolves the backend's package from. An npx-cached Node
+ * under `/root`, or a mutation run's private sandbox, is not, so the test that needs it is skipped
+ * there.
  */
 function nodeRunnableByOthers(): boolean {
-  let path = process.execPath;
+  return reachableByOthers(process.execPath) && reachableByOthers(process.cwd());
+}
+
+function reachableByOthers(start: string): boolean {
+  let path = start;
   if ((statSync(path).mode & 0o001) === 0) return false;
   while (path !== dirname(path)) {
     path = dirname(path);

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { fdsOpenedSince, openFdTable, watchdog } from '../helpers.js';
+import { fdsLeftOpenSince, openFdTable, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -96,7 +96,7 @@ export function workersSuite(kit: Kit): void {
         w.worker.postMessage('close');
         await watchdog(exited, 10_000, 'LIFE-10 the worker ends once its loop closed');
       }
-      expect(fdsOpenedSince(before), 'LOOP-7 LIFE-10 no fd left').toEqual([]);
+      expect(await fdsLeftOpenSince(before), 'LOOP-7 LIFE-10 no fd left').toEqual([]);
     });
 
     it('LOOP-7 LIFE-10 a worker terminated mid-traffic takes its loop with it: the process lives on, no fd left', async () => {
@@ -115,7 +115,7 @@ export function workersSuite(kit: Kit): void {
         for (const s of sockets) s.destroy();
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(fdsOpenedSince(before)).toEqual([]);
+      expect(await fdsLeftOpenSince(before)).toEqual([]);
     });
   });
 }
