@@ -11,9 +11,14 @@ export function pinning() {
 
 /** Spawns the running Node with `args`, pinned to `cpu` when one is given. */
 export function spawnNode(args, cpu, stdio) {
+  return spawnPinned(process.execPath, args, cpu, stdio);
+}
+
+/** Spawns `file` with `args`, pinned to `cpu` when one is given (taskset execs it: same pid). */
+export function spawnPinned(file, args, cpu, stdio) {
   return cpu === undefined
-    ? spawn(process.execPath, args, { stdio })
-    : spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio });
+    ? spawn(file, args, { stdio })
+    : spawn('taskset', ['-c', String(cpu), file, ...args], { stdio });
 }
 
 /**
@@ -21,8 +26,13 @@ export function spawnNode(args, cpu, stdio) {
  * path; `port` is then that path). With `cpu`, the
  * server runs pinned to that CPU (taskset execs node, so the pid is the server's).
  */
-export async function startServer(args, cpu) {
-  const child = spawnNode(args, cpu, ['ignore', 'pipe', 'inherit']);
+export function startServer(args, cpu) {
+  return startProgram(process.execPath, args, cpu);
+}
+
+/** {@link startServer} for any program that prints the same line: the bench's C servers. */
+export async function startProgram(file, args, cpu) {
+  const child = spawnPinned(file, args, cpu, ['ignore', 'pipe', 'inherit']);
   let output = '';
   const port = await new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
