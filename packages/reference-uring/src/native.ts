@@ -9,6 +9,8 @@ export interface NativeFeatures {
   readonly sqEntries: number;
   readonly cqEntries: number;
   readonly deferTaskrun: boolean;
+  /** Whether enters use the thread's registered-ring table (IORING_REGISTER_RING_FDS). */
+  readonly registeredRing: boolean;
   readonly sendZeroCopy: boolean;
   readonly recvSendBundle: boolean;
   /** Whether this is the fault-injection test build with a schedule in IOLEASE_FAULTS. */
@@ -22,6 +24,8 @@ export interface NativeLoop {
   readonly counters: Float64Array;
   /** [0]: set to 1 when sends are queued; the pump then calls onFlush right before it enters. */
   readonly sendsQueued: Int32Array;
+  /** [0]: 1 while the native pump runs (microtasks after each batch included); it collects whatever is queued meanwhile. */
+  readonly pumping: Int32Array;
   listen(
     family: 4 | 6 | 1,
     ip: string,

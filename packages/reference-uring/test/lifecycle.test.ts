@@ -16,6 +16,16 @@ describe('loop lifecycle', () => {
     await loop.close();
     expect(openFds()).toBe(baseline);
   });
+
+  it("LIFE-10 a closed loop gives its slot in the thread's registered-ring table back (16 slots): the 20th loop in a row registers too", async () => {
+    // A registered ring is held by the table, not the fd table: a loop that left its slot
+    // taken would keep its ring alive with no fd to show for it.
+    for (let i = 1; i <= 20; i++) {
+      const loop = createEventLoop();
+      expect(loop.native.features().registeredRing, `loop ${i}`).toBe(true);
+      await loop.close();
+    }
+  });
 });
 
 describe('errors', () => {

@@ -129,9 +129,11 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     Napi::ArrayBuffer batch = Napi::ArrayBuffer::New(env, kBatchCapacity * kRecordWords * sizeof(int32_t));
     Napi::ArrayBuffer returns = Napi::ArrayBuffer::New(env, (engine_.total_buffers() + 1) * sizeof(int32_t));
     Napi::ArrayBuffer counters = Napi::ArrayBuffer::New(env, kCounterCount * sizeof(double));
-    Napi::ArrayBuffer signals = Napi::ArrayBuffer::New(env, sizeof(int32_t));
+    Napi::ArrayBuffer signals = Napi::ArrayBuffer::New(env, 2 * sizeof(int32_t));
     sends_queued_ = static_cast<int32_t*>(signals.Data());
     *sends_queued_ = 0;
+    pumping_ = sends_queued_ + 1;
+    *pumping_ = 0;
     SharedMemory shared;
     shared.batch = static_cast<int32_t*>(batch.Data());
     shared.batch_capacity = kBatchCapacity;
@@ -158,6 +160,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     self.Set("returns", Napi::Int32Array::New(env, engine_.total_buffers() + 1, returns, 0));
     self.Set("counters", Napi::Float64Array::New(env, kCounterCount, counters, 0));
     self.Set("sendsQueued", Napi::Int32Array::New(env, 1, signals, 0));
+    self.Set("pumping", Napi::Int32Array::New(env, 1, signals, sizeof(int32_t)));
 
     context_ = std::make_unique<Napi::AsyncContext>(env, "iolease:uring");
     handles_ = LoopHandles::Open(env, engine_.eventfd(), this, &NativeLoop::OnPoll, &NativeLoop::OnEnvCleanup);
@@ -187,7 +190,14 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   void RunPump(Napi::Env env, bool woken) {
     PumpResult result;
     bool threw = false;
+    struct PumpingMark {
+      int32_t* flag;
+      int32_t before;
+      ~PumpingMark() { *flag = before; }
+    };
     try {
+      PumpingMark mark{pumping_, *pumping_};
+      *pumping_ = 1;
       result = engine_.Pump(
           woken,
           [&]() {
@@ -378,6 +388,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     f.Set("sqEntries", ring.sq_entries());
     f.Set("cqEntries", ring.cq_entries());
     f.Set("deferTaskrun", ring.defer_taskrun());
+    f.Set("registeredRing", ring.ring_registered());
     f.Set("sendZeroCopy", ring.SupportsOp(IORING_OP_SEND_ZC));
     f.Set("recvSendBundle", (ring.features() & kFeatRecvSendBundle) != 0);
     f.Set("faultInjection", engine_.faults().enabled());
@@ -435,6 +446,9 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   Napi::FunctionReference on_batch_;
   Napi::FunctionReference on_flush_;
   int32_t* sends_queued_ = nullptr;  // set by JavaScript when it queued sends for the next enter
+  // 1 while a pump runs, microtasks after each batch included: JavaScript then asks for no pump
+  // of its own, since the running one collects whatever it queues (see Engine::Pump).
+  int32_t* pumping_ = nullptr;
   std::unique_ptr<Napi::AsyncContext> context_;
   std::vector<Napi::ObjectReference> shared_refs_;
   LoopHandles* handles_ = nullptr;  // owned until Teardown hands it to libuv to close

@@ -352,6 +352,22 @@ bool Engine::EnterAndCount(PumpResult* result) {
   return false;
 }
 
+bool Engine::WorkQueuedUnsignalled(PumpResult* result) {
+#if !defined(__x86_64__) && !defined(__i386__)
+  // The kernel marks new work (IORING_SQ_TASKRUN) with an atomic OR that orders nothing on
+  // weakly ordered CPUs, so its read of our flags may pass its store of its own, and reading
+  // its flags here cannot rule out a signal it skipped. One more enter, with the signals on,
+  // collects whatever was queued while they were off. On x86 that OR is a locked instruction,
+  // a full barrier, and the flag read below suffices.
+  EnterAndCount(result);
+#else
+  (void)result;
+#endif
+  uint32_t head;
+  return ring_.CqReady(&head) > 0 || ring_.TaskrunPending() || ring_.CqOverflowPending() || !synthetic_.empty() ||
+         Backlogged() || ring_.Unsubmitted() > 0 || ReturnsQueued();
+}
+
 void Engine::FlushReturns() {
   int32_t* q = shared_.returns;
   const uint32_t n = std::min(static_cast<uint32_t>(q[0]), shared_.returns_capacity);

@@ -125,11 +125,25 @@ class Engine {
   PumpResult Pump(bool woken_by_eventfd, Prepare&& prepare, Deliver&& deliver);
 
  private:
-  // Clears `pumping_` however the pump is left, an exception from deliver included.
+  // Clears `pumping_` and turns the eventfd signals back on however the pump is left, an
+  // exception from deliver included.
   struct PumpGuard {
-    bool* flag;
-    ~PumpGuard() { *flag = false; }
+    Engine* engine;
+    ~PumpGuard() {
+      engine->pumping_ = false;
+      if (!engine->destroyed_) engine->ring_.SetEventfdSignals(true);
+    }
   };
+
+  // One pump's rounds of submit, enter and deliver, until nothing is left to collect or the
+  // pump's share of the turn is spent (Pump's loop body).
+  template <typename Prepare, typename Deliver>
+  void Drain(bool must_enter, PumpResult* result, Prepare& prepare, Deliver& deliver);
+  // Right after the signals are back on: whether work reached the kernel while they were off
+  // that no signal will announce. The kernel signals only when its deferred-work list goes from
+  // empty to non-empty, so work added to a list that was already non-empty while the signals
+  // were off would otherwise wait for good.
+  bool WorkQueuedUnsignalled(PumpResult* result);
 
   // Whether `n` SQEs can go straight into the SQ: it has room, and nothing waits in the backlog.
   bool Direct(uint32_t n);
@@ -139,6 +153,8 @@ class Engine {
   // Moves backlogged SQEs into the SQ, whole link chains only, in order.
   void MoveBacklog();
   bool Backlogged() const { return !backlog_.empty(); }
+  // Buffers JavaScript gave back that have not gone to their ring yet.
+  bool ReturnsQueued() const { return shared_.returns != nullptr && shared_.returns[0] > 0; }
   // Waits for room in slot's socket in the RoomWatch, for a channel whose peer has half-closed.
   int WatchRoom(Socket* s, uint32_t slot);
   // Keeps one io_uring poll on the RoomWatch's epoll fd while it watches anything.
@@ -179,18 +195,37 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Prepare&& prepare, Deliver&& deli
   PumpResult result;
   if (pumping_ || destroyed_) return result;
   pumping_ = true;
-  PumpGuard guard{&pumping_};
+  // The kernel's eventfd signals are off while the pump runs: its own enters post completions,
+  // and each would signal the eventfd for work this pump collects anyway, costing an epoll
+  // wake-up, an eventfd read and an empty enter after every batch. The guard turns them back on
+  // however the pump is left, an exception from deliver included; the caller's retry covers
+  // the paths that return early (again, yielded, error).
+  PumpGuard guard{this};
+  ring_.SetEventfdSignals(false);
+  bool must_enter = woken_by_eventfd;
+  for (;;) {
+    Drain(must_enter, &result, prepare, deliver);
+    if (destroyed_ || result.again || result.yielded || result.error < 0) return result;
+    ring_.SetEventfdSignals(true);
+    if (!WorkQueuedUnsignalled(&result)) return result;
+    ring_.SetEventfdSignals(false);
+    must_enter = true;
+  }
+}
+
+template <typename Prepare, typename Deliver>
+void Engine::Drain(bool must_enter, PumpResult* out, Prepare& prepare, Deliver& deliver) {
+  PumpResult& result = *out;
   // The eventfd fires only when the kernel's deferred-work list goes from empty to non-empty,
   // and not at all for completions parked in the overflow list: once here, collect until the
   // CQ is empty and neither flag is raised, or a wake-up could be lost for good.
-  bool must_enter = woken_by_eventfd;
   uint32_t idle_rounds = 0;
   uint32_t batches = 0;
   for (;;) {
     FlushReturns();
     MoveBacklog();
     const bool sends_left = prepare();
-    if (destroyed_) return result;
+    if (destroyed_) return;
     const uint32_t unsubmitted = ring_.Unsubmitted();
     bool submitted = false;
     if (must_enter || unsubmitted > 0 || ring_.TaskrunPending() || ring_.CqOverflowPending()) {
@@ -204,20 +239,23 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Prepare&& prepare, Deliver&& deli
       // which nothing else may announce (the eventfd fires on new work, not on work left).
       uint32_t head;
       result.yielded = ring_.CqReady(&head) > 0 || !synthetic_.empty() || ring_.TaskrunPending() ||
-                       ring_.CqOverflowPending() || ring_.Unsubmitted() > 0 || Backlogged() || sends_left;
-      break;
+                       ring_.CqOverflowPending() || ring_.Unsubmitted() > 0 || Backlogged() || sends_left ||
+                       ReturnsQueued();
+      return;
     }
     const uint32_t n = DrainInto(shared_.batch_capacity);
     if (n > 0) {
       idle_rounds = 0;
       batches++;
       deliver(n);
-      if (destroyed_) return result;
+      if (destroyed_) return;
       continue;
     }
+    // JavaScript asks for no pump while this one runs (binding.cc), so whatever it queued during
+    // this pump shows here: SQEs, sends, returned buffers.
     const bool pending = ring_.TaskrunPending() || ring_.CqOverflowPending() || ring_.Unsubmitted() > 0 ||
-                         Backlogged() || sends_left || !synthetic_.empty();
-    if (!pending) break;
+                         Backlogged() || sends_left || !synthetic_.empty() || ReturnsQueued();
+    if (!pending) return;
     // Submitting made room for the backlog: go on with it.
     if (submitted) {
       idle_rounds = 0;
@@ -227,10 +265,9 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Prepare&& prepare, Deliver&& deli
     // to the caller's retry rather than spin inside one turn of the host loop.
     if (++idle_rounds > 1) {
       result.again = true;
-      break;
+      return;
     }
   }
-  return result;
 }
 
 }  // namespace iolease

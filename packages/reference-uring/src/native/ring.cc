@@ -18,6 +18,7 @@ int SysSetup(uint32_t entries, io_uring_params* p) {
 }
 
 int SysEnter(int fd, uint32_t to_submit, uint32_t min_complete, uint32_t flags) {
+  // fd is a registered-ring index when flags has IORING_ENTER_REGISTERED_RING.
   return static_cast<int>(syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, nullptr, 0));
 }
 
@@ -116,9 +117,22 @@ int Ring::Init(const RingOptions& options, std::string* failed_call) {
   for (unsigned i = 0; i < p.sq_entries; i++) array[i] = i;
   cq_head_ = At<unsigned>(cq_ring_, p.cq_off.head);
   cq_tail_ = At<unsigned>(cq_ring_, p.cq_off.tail);
+  cq_flags_ = At<unsigned>(cq_ring_, p.cq_off.flags);
   cq_mask_ = *At<unsigned>(cq_ring_, p.cq_off.ring_mask);
   cqes_ = At<io_uring_cqe>(cq_ring_, p.cq_off.cqes);
   sqe_tail_ = submitted_tail_ = *sq_tail_;
+
+  // Register the ring in this thread's table (5.18+, 16 slots per thread). The table belongs
+  // to the thread, which is also the only one that may enter (SINGLE_ISSUER); where the table
+  // is full or the kernel older, enters use the fd.
+  enter_fd_ = fd_;
+  io_uring_rsrc_update slot = {};
+  slot.offset = ~0U;  // any free slot
+  slot.data = static_cast<uint64_t>(fd_);
+  if (Register(IORING_REGISTER_RING_FDS, &slot, 1) == 1) {
+    enter_fd_ = static_cast<int>(slot.offset);
+    enter_flags_ = IORING_ENTER_REGISTERED_RING;
+  }
 
   // Probe which opcodes exist, for the feature report and clear errors on old kernels.
   const size_t probe_size = sizeof(io_uring_probe) + 256 * sizeof(io_uring_probe_op);
@@ -135,11 +149,21 @@ int Ring::Init(const RingOptions& options, std::string* failed_call) {
 }
 
 void Ring::Close() {
+  if (enter_flags_ != 0) {
+    // The table holds a reference to the ring: left there, the ring would outlive its fd until
+    // the thread exits.
+    io_uring_rsrc_update slot = {};
+    slot.offset = static_cast<uint32_t>(enter_fd_);
+    Register(IORING_UNREGISTER_RING_FDS, &slot, 1);
+    enter_flags_ = 0;
+  }
+  enter_fd_ = -1;
   if (sqes_ != nullptr) munmap(sqes_, sqes_size_);
   if (cq_ring_ != nullptr && cq_ring_ != sq_ring_) munmap(cq_ring_, cq_ring_size_);
   if (sq_ring_ != nullptr) munmap(sq_ring_, sq_ring_size_);
   sqes_ = nullptr;
   cq_ring_ = sq_ring_ = nullptr;
+  cq_flags_ = nullptr;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }
@@ -171,7 +195,7 @@ int Ring::Enter(bool get_events) {
       ret = -1;
       errno = EINTR;
     } else {
-      ret = SysEnter(fd_, to_submit, 0, flags);
+      ret = SysEnter(enter_fd_, to_submit, 0, flags | enter_flags_);
     }
     if (ret >= 0) {
       submitted_tail_ += static_cast<uint32_t>(ret);
@@ -188,6 +212,13 @@ bool Ring::TaskrunPending() const {
 
 bool Ring::CqOverflowPending() const {
   return (LoadAcquire(sq_flags_) & IORING_SQ_CQ_OVERFLOW) != 0;
+}
+
+void Ring::SetEventfdSignals(bool on) {
+  if (cq_flags_ == nullptr) return;
+  const unsigned flags = *cq_flags_;
+  StoreRelease(cq_flags_, on ? flags & ~IORING_CQ_EVENTFD_DISABLED : flags | IORING_CQ_EVENTFD_DISABLED);
+  if (on) __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 uint32_t Ring::CqReady(uint32_t* head) const {

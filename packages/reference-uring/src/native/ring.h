@@ -32,6 +32,8 @@ class Ring {
   uint32_t sq_entries() const { return sq_entries_; }
   uint32_t cq_entries() const { return cq_entries_; }
   bool defer_taskrun() const { return (setup_flags_ & IORING_SETUP_DEFER_TASKRUN) != 0; }
+  // Whether enters go through the thread's registered-ring table (IORING_REGISTER_RING_FDS).
+  bool ring_registered() const { return enter_flags_ != 0; }
 
   // A zeroed SQE, or nullptr when the SQ is full (the caller submits and retries).
   io_uring_sqe* GetSqe();
@@ -54,6 +56,11 @@ class Ring {
   // The test build's fault schedule, consulted by Enter; not owned.
   void set_faults(FaultPlan* faults) { faults_ = faults; }
 
+  // Turns the kernel's eventfd signals off or on (IORING_CQ_EVENTFD_DISABLED). Turning them on
+  // is a full barrier: whatever the kernel queued while they were off shows in the flags read
+  // after it (see Engine::Pump for what that does and does not guarantee).
+  void SetEventfdSignals(bool on);
+
   // Completion access: Peek the CQEs available, then Advance past the ones consumed.
   uint32_t CqReady(uint32_t* head) const;
   const io_uring_cqe& CqeAt(uint32_t index) const { return cqes_[index & cq_mask_]; }
@@ -66,6 +73,12 @@ class Ring {
 
  private:
   int fd_ = -1;
+  // What io_uring_enter is given: the ring's index in this thread's registered-ring table and
+  // IORING_ENTER_REGISTERED_RING, or the fd and 0 where registering failed. Registered, an
+  // enter skips the fd table lookup and its reference count, shared by every thread of the
+  // process (Node has several).
+  int enter_fd_ = -1;
+  uint32_t enter_flags_ = 0;
   uint32_t setup_flags_ = 0;
   uint32_t features_ = 0;
   uint32_t sq_entries_ = 0;
@@ -84,6 +97,7 @@ class Ring {
   unsigned sq_mask_ = 0;
   unsigned* cq_head_ = nullptr;
   unsigned* cq_tail_ = nullptr;
+  unsigned* cq_flags_ = nullptr;  // written by this thread only; the kernel reads it
   unsigned cq_mask_ = 0;
   io_uring_cqe* cqes_ = nullptr;
 
