@@ -49,6 +49,55 @@ describe('benchmarks stay runnable', () => {
     }
   });
 
+  it('suite/run.mjs byte-checks and measures all five servers under the C load', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'suite.json');
+    const args = ['--scenarios', 'echo-128-1,bulk-64k-8', '--seconds', '0.3', '--warmup', '0.1', '--rounds', '1'];
+    const { stdout } = await run(process.execPath, [join(here, 'suite/run.mjs'), ...args, '--json', out]);
+    expect(stdout).toContain('| iolease io_uring |');
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(report.failedChecks).toEqual({});
+    expect(report.machine.kernel).toMatch(/^\d+\./);
+    expect(report.scenarios.map((s) => s.name)).toEqual(['echo-128-1', 'bulk-64k-8']);
+    for (const scenario of report.scenarios) {
+      expect(Object.keys(scenario.summary)).toEqual([
+        'C io_uring',
+        'C epoll',
+        'iolease io_uring',
+        'iolease node:net',
+        'node:net',
+      ]);
+      for (const server of Object.values(scenario.summary)) {
+        expect(server.roundTripsPerSecond).toBeGreaterThan(0);
+        expect(server.cpuMicrosPerRoundTrip).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('the C load generator fails a server that reorders or drops bytes (exit 3 or 4), and the suite reports it', async () => {
+    // A deliberately broken echo: it writes each read back with its first two bytes swapped.
+    const { startProgram } = await import('./lib/server.mjs');
+    const { cProgram } = await import('./lib/c.mjs');
+    const server = await startProgram(process.execPath, [join(here, 'suite/broken-echo.mjs')]);
+    try {
+      const failure = await run(cProgram('load'), [
+        '--port',
+        String(server.port),
+        '--connections',
+        '2',
+        '--size',
+        '64',
+        '--warmup',
+        '0',
+        '--seconds',
+        '0.2',
+      ]).catch((e) => e);
+      expect(failure.code).toBe(3);
+      expect(failure.stderr).toMatch(/differs from what was sent/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('multicore/run.mjs measures every server and how connections spread over two loops', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'multicore.json');
     const args = ['--seconds', '0.3', '--rounds', '1', '--connections', '8', '--json', out];
