@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { canCountSyscalls, countSyscalls, cpuSeconds } from '../lib/proc.mjs';
 import { pinning, spawnNode, startServer } from '../lib/server.mjs';
+import { countsSyscalls, measureWindow } from '../lib/window.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { values: opts } = parseArgs({
@@ -44,48 +44,29 @@ const pins = pinning();
 console.log(
   pins ? `server pinned to CPU ${pins.server}, client to CPU ${pins.client}` : '(no pinning: one CPU or no taskset)',
 );
-const syscalls = canCountSyscalls();
+const syscalls = countsSyscalls();
 if (!syscalls) console.log('(perf cannot count syscalls here: syscall column left out)');
 
 /** Runs the client against one server; samples the server between the client's two lines. */
 async function measure(server) {
   const { pid, port, stop } = await startServer(server.args, pins?.server);
-  const client = spawnNode(
-    [`${root}bench/echo/client.mjs`, port, connections, size, opts.warmup, opts.seconds, opts.client].map(String),
-    pins?.client,
-    ['ignore', 'pipe', 'inherit'],
-  );
-  let buffered = '';
-  let cpuStart = 0;
-  let counter;
-  let result;
-  for await (const chunk of client.stdout) {
-    buffered += chunk;
-    let newline = buffered.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line === 'warm') {
-        cpuStart = cpuSeconds(pid);
-        // The counter attaches in parallel with the window; its own start-up is not in the CPU figure.
-        counter = syscalls ? countSyscalls(pid) : undefined;
-      } else if (line.startsWith('{')) {
-        const cpu = cpuSeconds(pid) - cpuStart;
-        const calls = counter ? await (await counter).stop() : Number.NaN;
-        const { echoed, elapsed } = JSON.parse(line);
-        result = {
-          messagesPerSecond: echoed / elapsed,
-          cpuMicrosPerMessage: (cpu * 1e6) / echoed,
-          serverCpuShare: cpu / elapsed,
-          syscallsPerMessage: calls / echoed,
-        };
-      }
-      newline = buffered.indexOf('\n');
-    }
+  try {
+    const client = spawnNode(
+      [`${root}bench/echo/client.mjs`, port, connections, size, opts.warmup, opts.seconds, opts.client].map(String),
+      pins?.client,
+      ['ignore', 'pipe', 'pipe'],
+    );
+    const { report, cpu, syscalls: calls } = await measureWindow(client, pid);
+    const { echoed, elapsed } = report;
+    return {
+      messagesPerSecond: echoed / elapsed,
+      cpuMicrosPerMessage: (cpu * 1e6) / echoed,
+      serverCpuShare: cpu / elapsed,
+      syscallsPerMessage: calls / echoed,
+    };
+  } finally {
+    await stop();
   }
-  await stop();
-  if (!result) throw new Error(`the client for ${server.name} reported nothing`);
-  return result;
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
