@@ -54,6 +54,19 @@ export class WritePins {
   }
 
   /**
+   * Whether `memory` is a pool buffer's own memory (one {@link WritePins.track} made known). Only
+   * such memory can go to the kernel with zero copy (WRITE-8): the loop decides when it is
+   * reused, while the application's memory can be detached or transferred while the kernel
+   * still reads it (WRITE-12).
+   *
+   * @param memory - a view's buffer
+   * @since 0.2.0
+   */
+  owns(memory: ArrayBufferLike): boolean {
+    return this.#buffers.has(memory);
+  }
+
+  /**
    * Pins every pool buffer the chunks of one write lie in.
    *
    * @param data - the write's chunks, as `write()` received them

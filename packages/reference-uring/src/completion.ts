@@ -31,6 +31,8 @@ export const FIELD_FLAGS = 3;
 /** cqe->flags bits (linux/io_uring.h). */
 export const CQE_F_BUFFER = 1 << 0;
 export const CQE_F_MORE = 1 << 1;
+/** A zero-copy send's notification: the kernel no longer reads the send's memory. */
+export const CQE_F_NOTIF = 1 << 3;
 export const CQE_BUFFER_SHIFT = 16;
 
 /** Counter indexes of the shared Float64Array (src/native/engine.h). */

@@ -60,6 +60,14 @@ export interface UringEventLoopOptions extends EventLoopOptions {
    * end when the CQ overflows, so it is sized far beyond what the pool can fill.
    */
   readonly cqEntries?: number;
+  /**
+   * Sends of at least this many bytes go out with zero copy (`IORING_OP_SEND_ZC`, Linux 6.0+):
+   * the kernel reads the write's memory itself, and the write completes only once the kernel
+   * says it is done with it (WRITE-8). Default: off. Worth it for large writes to a real NIC;
+   * over loopback the kernel copies anyway, and the extra notification costs (see bench/).
+   * A loop asked for it on a kernel without it throws `ERR_IOLEASE_FEATURE_UNSUPPORTED`.
+   */
+  readonly zeroCopyThreshold?: number;
 }
 
 type Socket = UringTransport | UringListener;
@@ -74,13 +82,15 @@ type Socket = UringTransport | UringListener;
 export class UringEventLoop implements EventLoop {
   readonly backend = 'io_uring';
   readonly pool: UringBufferPool;
-  /** Zero-copy sends are not used yet (WRITE-8). */
-  readonly capabilities: LoopCapabilities = Object.freeze({
-    zeroCopySend: false,
-    reusePort: true,
-    ipv6: true,
-    unixSockets: true,
-  });
+  /** Zero-copy sends when the loop was given a `zeroCopyThreshold` (WRITE-8). */
+  readonly capabilities: LoopCapabilities;
+  /**
+   * Sends this large or larger use zero copy; Infinity when off.
+   *
+   * @internal
+   */
+  readonly zeroCopyThreshold: number;
+  #zeroCopyCopied = 0;
   /**
    * Deferred callbacks, ids, counters and leak detection, kept as every backend keeps them.
    *
@@ -121,6 +131,10 @@ export class UringEventLoop implements EventLoop {
     const { sizeClasses, waterMarks, poison, leakDetection } = validateLoopOptions(options);
     const sqEntries = validateInteger('options.sqEntries', options.sqEntries ?? 2048, 16, 32768);
     const cqEntries = validateInteger('options.cqEntries', options.cqEntries ?? 65536, sqEntries, 65536);
+    const zeroCopyThreshold =
+      options.zeroCopyThreshold === undefined
+        ? undefined
+        : validateInteger('options.zeroCopyThreshold', options.zeroCopyThreshold, 1, 2 ** 31 - 1);
     this.core = new LoopCore(leakDetection, () => this.pool);
     const binding = loadBinding();
     this.maxIov = binding.maxIov;
@@ -136,6 +150,20 @@ export class UringEventLoop implements EventLoop {
       throw unavailable(cause);
     }
     this.features = this.native.features();
+    if (options.zeroCopyThreshold !== undefined && !this.features.sendZeroCopy) {
+      this.native.destroy();
+      throw new IoleaseError(
+        ErrorCode.FEATURE_UNSUPPORTED,
+        'options.zeroCopyThreshold: this kernel has no zero-copy send (IORING_OP_SEND_ZC, Linux 6.0+)',
+      );
+    }
+    this.zeroCopyThreshold = zeroCopyThreshold ?? Number.POSITIVE_INFINITY;
+    this.capabilities = Object.freeze({
+      zeroCopySend: zeroCopyThreshold !== undefined,
+      reusePort: true,
+      ipv6: true,
+      unixSockets: true,
+    });
     this.pool = new UringBufferPool(sizeClasses, this.native.returns, {
       poison,
       defer: (task) => this.defer(task),
@@ -214,6 +242,7 @@ export class UringEventLoop implements EventLoop {
       completionBatches: c[COUNTER_BATCHES] as number,
       submissions: c[COUNTER_SUBMISSIONS] as number,
       submitCalls: c[COUNTER_SUBMIT_CALLS] as number,
+      zeroCopyCopied: this.#zeroCopyCopied,
     });
   }
 
@@ -255,6 +284,15 @@ export class UringEventLoop implements EventLoop {
     if (this.#pumpScheduled || this.native.pumping[0] === 1) return;
     this.#pumpScheduled = true;
     setImmediate(this.#pumpNow);
+  }
+
+  /**
+   * A zero-copy send the kernel copied after all (WRITE-8, DIAG-4 `zeroCopyCopied`).
+   *
+   * @internal
+   */
+  countZeroCopyCopied(): void {
+    this.#zeroCopyCopied++;
   }
 
   /**
@@ -417,7 +455,7 @@ export class UringEventLoop implements EventLoop {
         (socket as UringTransport).onRecv(res, flags, kindWord >>> GROUP_SHIFT);
         break;
       case Kind.SEND:
-        (socket as UringTransport).onSend(res);
+        (socket as UringTransport).onSend(res, flags);
         break;
       case Kind.WRITABLE:
         (socket as UringTransport).onWritable(res);

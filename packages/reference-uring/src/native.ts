@@ -40,8 +40,9 @@ export interface NativeLoop {
   /** Arms a receive on buffer group `group`: multishot unless `multishot` is false. */
   armRecv(slot: number, group: number, multishot?: boolean): number;
   cancelRecv(slot: number): number;
-  send(slot: number, data: Uint8Array): number;
-  sendVector(slot: number, data: readonly Uint8Array[]): number;
+  /** With `zeroCopy`, SEND_ZC: a second completion (CQE_F_NOTIF) says when the memory is free. */
+  send(slot: number, data: Uint8Array, zeroCopy?: boolean): number;
+  sendVector(slot: number, data: readonly Uint8Array[], zeroCopy?: boolean): number;
   /** Arms a one-shot poll for POLLOUT; its completion has kind WRITABLE. */
   pollWritable(slot: number): number;
   shutdown(slot: number): number;

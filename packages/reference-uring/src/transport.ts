@@ -6,7 +6,7 @@ import {
   type PendingWrite,
 } from '@iolease/backend-core';
 import { ErrorCode, IoleaseError, type SocketAddress } from '@iolease/interfaces';
-import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE } from './completion.js';
+import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE, CQE_F_NOTIF } from './completion.js';
 import { systemError } from './errors.js';
 import type { UringEventLoop } from './loop.js';
 import type { PoolWaiter } from './pool.js';
@@ -62,6 +62,8 @@ export class UringTransport implements ChannelTransport, PoolWaiter {
   #sendQueued = false;
   /** Bytes the send in flight asked the kernel to take: fewer taken means the socket is full. */
   #sendRequested = 0;
+  /** The first result of a zero-copy send in flight, kept until its notification. */
+  #zeroCopyResult = 0;
 
   /** The connect is still in the kernel: the slot is not free before it completes. */
   #connectPending: boolean;
@@ -236,7 +238,24 @@ export class UringTransport implements ChannelTransport, PoolWaiter {
 
   readonly #expireWake = (): void => this.#handBackWake();
 
-  onSend(res: number): void {
+  onSend(res: number, flags: number): void {
+    if ((flags & CQE_F_NOTIF) !== 0) {
+      // The kernel is done with a zero-copy send's memory: only now may its write complete
+      // (WRITE-8). The notification's result says whether it copied after all (bit 31).
+      if (res >>> 31 === 1) this.#loop.countZeroCopyCopied();
+      this.#sendDone(this.#zeroCopyResult);
+      return;
+    }
+    if ((flags & CQE_F_MORE) !== 0) {
+      // A zero-copy send's result; its notification follows. The send stays in flight till
+      // then, so nothing completes, no other send starts and the channel cannot finalize.
+      this.#zeroCopyResult = res;
+      return;
+    }
+    this.#sendDone(res);
+  }
+
+  #sendDone(res: number): void {
     this.#sendInFlight = false;
     if (res === -EAGAIN) {
       this.#awaitRoom();
@@ -285,7 +304,12 @@ export class UringTransport implements ChannelTransport, PoolWaiter {
       return true;
     }
     const native = this.#loop.native;
-    const ret = chunks instanceof Uint8Array ? native.send(this.#slot, chunks) : native.sendVector(this.#slot, chunks);
+    const requested = requestedBytes(chunks);
+    const zeroCopy = requested >= this.#loop.zeroCopyThreshold && this.#zeroCopyAllowed(chunks);
+    const ret =
+      chunks instanceof Uint8Array
+        ? native.send(this.#slot, chunks, zeroCopy)
+        : native.sendVector(this.#slot, chunks, zeroCopy);
     if (ret === -EAGAIN) {
       this.#sendQueued = true;
       return false;
@@ -295,7 +319,20 @@ export class UringTransport implements ChannelTransport, PoolWaiter {
       return true;
     }
     this.#sendInFlight = true;
-    this.#sendRequested = requestedBytes(chunks);
+    this.#sendRequested = requested;
+    return true;
+  }
+
+  /**
+   * Zero copy needs memory the loop owns, a lease's (WRITE-8): the kernel reads it until the
+   * notification, and the application's own memory could be detached or transferred meanwhile
+   * and hold other bytes by then (WRITE-12). And TCP: a Unix socket refuses it (EOPNOTSUPP).
+   */
+  #zeroCopyAllowed(chunks: Uint8Array | readonly Uint8Array[]): boolean {
+    if (this.#unix) return false;
+    const pins = this.#loop.pool.pins;
+    if (chunks instanceof Uint8Array) return pins.owns(chunks.buffer);
+    for (const chunk of chunks) if (!pins.owns(chunk.buffer)) return false;
     return true;
   }
 

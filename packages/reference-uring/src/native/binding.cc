@@ -304,7 +304,8 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     const uint8_t* data = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
     // Longer views go out in parts: the caller resumes a short send (WRITE-6).
     const size_t len = std::min<size_t>(a.ByteLength(), kMaxSendBytes);
-    return Int(info, engine_.Send(U32(info, 0), data, static_cast<uint32_t>(len)));
+    const bool zero_copy = info.Length() > 2 && info[2].ToBoolean().Value();
+    return Int(info, engine_.Send(U32(info, 0), data, static_cast<uint32_t>(len), zero_copy));
   }
 
   // sendVector(slot, Uint8Array[]) -> 0 or -errno; at most kMaxIov arrays.
@@ -319,7 +320,8 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
       iov[i].iov_base = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
       iov[i].iov_len = std::min<size_t>(a.ByteLength(), kMaxSendBytes);
     }
-    return Int(info, engine_.SendVector(U32(info, 0), iov, n));
+    const bool zero_copy = info.Length() > 2 && info[2].ToBoolean().Value();
+    return Int(info, engine_.SendVector(U32(info, 0), iov, n, zero_copy));
   }
 
   Napi::Value PollWritable(const Napi::CallbackInfo& info) {

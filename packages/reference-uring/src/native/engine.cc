@@ -196,14 +196,15 @@ int Engine::CancelRecv(uint32_t slot) {
   return 0;
 }
 
-int Engine::Send(uint32_t slot, const uint8_t* data, uint32_t len) {
+int Engine::Send(uint32_t slot, const uint8_t* data, uint32_t len, bool zero_copy) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
   const int fd = s->fd;
   if (!Direct(1)) return -EAGAIN;
   if (len > 1 && faults_.Fire(Fault::kShortSend)) len = 1 + faults_.Below(len - 1);
   io_uring_sqe* sqe = Sqe(true);
-  sqe->opcode = IORING_OP_SEND;
+  sqe->opcode = zero_copy ? IORING_OP_SEND_ZC : IORING_OP_SEND;
+  sqe->ioprio = zero_copy ? IORING_SEND_ZC_REPORT_USAGE : 0;
   sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(data);
   sqe->len = len;
@@ -214,7 +215,7 @@ int Engine::Send(uint32_t slot, const uint8_t* data, uint32_t len) {
   return 0;
 }
 
-int Engine::SendVector(uint32_t slot, const iovec* iov, uint32_t count) {
+int Engine::SendVector(uint32_t slot, const iovec* iov, uint32_t count, bool zero_copy) {
   Socket* s = sockets_.Get(slot);
   if (s == nullptr || s->fd < 0) return -EBADF;
   if (count == 0 || count > kMaxIov) return -EINVAL;
@@ -234,7 +235,8 @@ int Engine::SendVector(uint32_t slot, const iovec* iov, uint32_t count) {
   const int fd = s->fd;
   const uint16_t generation = s->generation;
   io_uring_sqe* sqe = Sqe(true);
-  sqe->opcode = IORING_OP_SENDMSG;
+  sqe->opcode = zero_copy ? IORING_OP_SENDMSG_ZC : IORING_OP_SENDMSG;
+  sqe->ioprio = zero_copy ? IORING_SEND_ZC_REPORT_USAGE : 0;
   sqe->fd = fd;
   sqe->addr = reinterpret_cast<uint64_t>(&v->msg);
   sqe->len = 1;

@@ -106,8 +106,11 @@ class Engine {
   int Connect(int family, const std::string& ip, int port, bool no_delay);  // returns the slot
   int ArmRecv(uint32_t slot, uint32_t group, bool multishot);
   int CancelRecv(uint32_t slot);
-  int Send(uint32_t slot, const uint8_t* data, uint32_t len);
-  int SendVector(uint32_t slot, const iovec* iov, uint32_t count);
+  // With `zero_copy`, the kernel sends from this memory itself (SEND_ZC, SENDMSG_ZC) and keeps
+  // it until a second completion, the notification (IORING_CQE_F_NOTIF), whose result has
+  // IORING_NOTIF_USAGE_ZC_COPIED set when it copied after all (loopback always does).
+  int Send(uint32_t slot, const uint8_t* data, uint32_t len, bool zero_copy);
+  int SendVector(uint32_t slot, const iovec* iov, uint32_t count, bool zero_copy);
   // Sends never wait in the kernel or in the backlog: the kernel reads their memory inside the
   // enter that follows at once, while no JavaScript runs that could detach or free it (spec
   // WRITE-12). A send the socket cannot take completes with -EAGAIN or a short count, and the
