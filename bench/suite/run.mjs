@@ -1,8 +1,8 @@
 // The bench suite: five echo servers under one independent load generator (bench/c/load.c, C and
 // epoll), scenario by scenario, rounds alternating, medians. The ceiling is a C io_uring server
 // with the loop's design (bench/c/uring-echo.c); the readiness baseline a C epoll server
-// (bench/c/epoll-echo.c); then the iolease io_uring loop, the iolease node:net backend and the
-// plain node:net echo everyone writes.
+// (bench/c/epoll-echo.c); then the iolease io_uring loop (in bulk also with zero-copy sends), the
+// iolease node:net backend and the plain node:net echo everyone writes.
 //
 // Before anything is timed, every server passes the load's --check run: random message sizes up
 // to 64 KiB, 8 pipelined per connection, readers that stall; every byte must come back in order.
@@ -63,6 +63,13 @@ const CONTENDERS = [
   },
   { name: 'C epoll', file: cProgram('epoll-echo'), args: () => ['0', '--size', '65536'] },
   { name: 'iolease io_uring', file: process.execPath, args: () => [`${root}examples/echo-server.mjs`, '0', 'uring'] },
+  {
+    // Bulk only: zero copy applies to leases of 16 KiB and more (WRITE-8).
+    name: 'iolease io_uring zero copy',
+    file: process.execPath,
+    args: () => [`${root}bench/suite/zero-copy-echo.mjs`, '0', '16384'],
+    only: (s) => s.bulk === true,
+  },
   { name: 'iolease node:net', file: process.execPath, args: () => [`${root}examples/echo-server.mjs`, '0', 'net'] },
   { name: 'node:net', file: process.execPath, args: () => [`${root}bench/echo/net-echo-server.mjs`, '0'] },
 ];
@@ -130,21 +137,22 @@ for (const scenario of scenarios) {
     '--seconds',
     seconds,
   ];
-  const samples = new Map(contenders.map((c) => [c.name, []]));
+  const here = contenders.filter((c) => c.only?.(scenario) ?? true);
+  const samples = new Map(here.map((c) => [c.name, []]));
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+    const order = round % 2 === 0 ? here : [...here].reverse();
     for (const contender of order) {
       const f = figures(await runLoad(contender, scenario, args.map(String)));
       samples.get(contender.name).push(f);
       console.log(
-        `${scenario.name} round ${round + 1} ${contender.name.padEnd(17)} ${f.roundTripsPerSecond.toFixed(0).padStart(8)} rt/s` +
+        `${scenario.name} round ${round + 1} ${contender.name.padEnd(26)} ${f.roundTripsPerSecond.toFixed(0).padStart(8)} rt/s` +
           `  ${f.cpuMicrosPerRoundTrip.toFixed(2).padStart(7)} µs CPU/rt` +
           (syscalls ? `  ${f.syscallsPerThousandRoundTrips.toFixed(0).padStart(5)} syscalls/1k rt` : ''),
       );
     }
   }
   const summary = Object.fromEntries(
-    contenders.map((c) => [
+    here.map((c) => [
       c.name,
       Object.fromEntries(METRICS.map((m) => [m, median(samples.get(c.name).map((s) => s[m]))])),
     ]),
