@@ -50,7 +50,8 @@ const page = [
 ];
 manifest.charts.forEach((chart, i) => {
   const data = JSON.parse(readFileSync(join(root, 'bench/results', chart.file), 'utf8'));
-  const table = data[chart.path];
+  // A dotted path reaches into the report: `summary`, or `scenarios.1.summary` for the suite's.
+  const table = chart.path.split('.').reduce((node, key) => node?.[key], data);
   const bars = Object.entries(table).map(([name, entry]) => ({
     label: chart.labels?.[name] ?? name,
     value: chart.metric === undefined ? entry : entry[chart.metric],
