@@ -1,5 +1,6 @@
 // Zero-copy sends (WRITE-8): which writes use them, when their completions run, and the option.
 import { connectToNetPeer, randomBytes, readAll, sha256, sleep, until, watchdog } from '@iolease/conformance';
+import type { Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop, type UringEventLoop } from '../src/index.ts';
 
@@ -52,6 +53,53 @@ describe('zero-copy sends (WRITE-8)', () => {
     expect(zeroCopy.stats().zeroCopyCopied).toBeGreaterThan(0);
     await zeroCopy.close();
     expect(zeroCopied).toBeLessThan(copied - 256 * 1024);
+  });
+
+  it('WRITE-8 LIFE-10 loop.close() waits for the notifications of zero-copy sends, and resolves once the kernel lets go', async () => {
+    // A pool that holds the whole payload, so the channel reads all of it before echoing: with
+    // unread bytes in its receive queue, closing would reset the connection (which ends the
+    // wait at once), not close it gracefully.
+    const payload = randomBytes(12 * 1024 * 1024);
+    const loop = createEventLoop({ zeroCopyThreshold: 1024, sizeClasses: [{ size: 65536, count: 256 }] });
+    const leases: Lease[] = [];
+    let received = 0;
+    const completions: (string | undefined)[] = [];
+    const { channel, peer } = await connectToNetPeer(loop, {
+      onRead: (_c, lease) => {
+        leases.push(lease);
+        received += lease.length;
+      },
+    });
+    peer.pause();
+    peer.write(payload);
+    await until(() => received === payload.length, 10_000, 'the whole payload read');
+    for (const lease of leases) {
+      channel.write(lease.bytes, (error) => {
+        completions.push(error?.code);
+        lease.release();
+      });
+    }
+    // The peer's receive queue fills, then ours to send, where zero-copy sends wait for the
+    // peer to read.
+    await sleep(300);
+    let closed = false;
+    const closing = loop.close().then(() => {
+      closed = true;
+    });
+    await sleep(500);
+    expect(closed, 'LIFE-10 the loop waits for the notifications').toBe(false);
+    peer.on('data', () => undefined);
+    peer.resume();
+    await watchdog(closing, 20_000, 'LIFE-10 loop.close() after the peer read', () => ({
+      pending: channel.pendingWriteBytes,
+      completions: completions.length,
+    }));
+    expect(channel.state).toBe('closed');
+    expect(completions).toHaveLength(leases.length);
+    // What the kernel had taken succeeded; what it had not failed with the close (WRITE-9).
+    expect(completions.filter((c) => c === undefined).length).toBeGreaterThan(0);
+    expect(completions.filter((c) => c !== undefined).every((c) => c === 'ERR_IOLEASE_CHANNEL_CLOSED')).toBe(true);
+    peer.destroy();
   });
 
   it('WRITE-8 LOOP-9 off unless asked: no capability and no zero-copy send by default; application memory is always copied', async () => {
