@@ -4,7 +4,8 @@
 // installed (apt-get install wrk), else from a small Node load generator (--load node).
 // Reports requests per second and server CPU per request, as ratios to plain.
 // Usage: node bench/http/run.mjs [--app node|express|fastify] [--connections 50] [--seconds 5]
-//        [--rounds 3] [--load wrk|node] [--json file]
+//        [--rounds 3] [--load wrk|node] [--tls] [--json file]
+// --tls: node:http over https (TLS 1.3, a self-signed P-256 certificate), load from wrk.
 import { execFile, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +23,12 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     load: { type: 'string', default: hasWrk ? 'wrk' : 'node' },
+    tls: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
 const modes = ['plain', 'net', 'uring'];
+if (opts.tls && (opts.load !== 'wrk' || opts.app !== 'node')) throw new Error('--tls needs --app node and wrk');
 const pins = pinning();
 const taskset = (cpu, argv) => (cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv]);
 console.log(`load: ${opts.load}; ${pins ? `server on CPU ${pins.server}, load on CPU ${pins.client}` : 'no pinning'}`);
@@ -38,7 +41,7 @@ async function load(port) {
       '-t1',
       `-c${opts.connections}`,
       `-d${opts.seconds}s`,
-      `http://127.0.0.1:${port}/`,
+      `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/`,
     ]);
     const { stdout } = await run(argv[0], argv.slice(1));
     const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
@@ -58,7 +61,8 @@ async function load(port) {
 }
 
 async function measure(mode) {
-  const server = await startServer([`${root}bench/http/server.mjs`, '0', mode, opts.app], pins?.server);
+  const args = [`${root}bench/http/server.mjs`, '0', mode, opts.app, ...(opts.tls ? ['tls'] : [])];
+  const server = await startServer(args, pins?.server);
   await load(server.port); // warm-up: JIT, connection setup
   const cpuStart = cpuSeconds(server.pid);
   const started = process.hrtime.bigint();
@@ -90,7 +94,9 @@ const summary = Object.fromEntries(
     },
   ]),
 );
-const stack = { node: 'node:http', express: 'Express', fastify: 'Fastify' }[opts.app] ?? opts.app;
+const stack = opts.tls
+  ? 'node:https'
+  : ({ node: 'node:http', express: 'Express', fastify: 'Fastify' }[opts.app] ?? opts.app);
 const names = {
   plain: `plain ${stack}`,
   net: `${stack} over iolease node:net`,
