@@ -54,7 +54,7 @@ export class ChannelCore implements Channel {
   /** Received while the application did not want data: delivered, in order, when it does (READ-2). */
   readonly #held: PooledLease[] = [];
   readonly #leases: ChannelLeases;
-  #heldDeliveryScheduled = false;
+  #updateScheduled = false;
 
   // Writing (§8, §9)
   readonly #writes = new WriteQueue();
@@ -273,11 +273,14 @@ export class ChannelCore implements Channel {
     if (this.#state !== 'open' || this.#connecting) return;
     if ((this.#held.length > 0 || this.#eofPending()) && this.#wantsDelivery()) {
       if (inLoop) this.#deliverHeld();
-      else this.#scheduleHeldDelivery();
+      else this.#scheduleUpdate();
       if (this.#held.length > 0) return;
     }
-    if (this.wantsReceive) this.#transport.receive();
-    else this.#transport.stopReceiving();
+    if (!this.wantsReceive) this.#transport.stopReceiving();
+    // A transport may report data or the end from inside receive() (one with bytes staged, say),
+    // which inside an API call would run onRead there (LOOP-2): it waits for the loop's turn.
+    else if (inLoop) this.#transport.receive();
+    else this.#scheduleUpdate();
   }
 
   /**
@@ -398,11 +401,12 @@ export class ChannelCore implements Channel {
     return this.#eof && !this.#inputEnded;
   }
 
-  #scheduleHeldDelivery(): void {
-    if (this.#heldDeliveryScheduled) return;
-    this.#heldDeliveryScheduled = true;
+  /** {@link ChannelCore.update} on the loop's turn, once however often it is asked for. */
+  #scheduleUpdate(): void {
+    if (this.#updateScheduled) return;
+    this.#updateScheduled = true;
     this.#loop.defer(() => {
-      this.#heldDeliveryScheduled = false;
+      this.#updateScheduled = false;
       this.update(true);
     });
   }

@@ -19,7 +19,9 @@ export interface ChannelTransport {
   /**
    * Receiving is wanted (READ-1): start it on the class {@link ChannelCore.preferredClass} names,
    * or wait for that class's buffers under pressure (PRESS-1). Called again while already
-   * receiving or waiting; then nothing changes.
+   * receiving or waiting; then nothing changes. The core calls it only on the loop's turn, never
+   * inside an application's API call, so a transport with bytes at hand may report them
+   * ({@link ChannelCore.received}, {@link ChannelCore.ended}) from inside it (LOOP-2).
    */
   receive(): void;
   /** Receiving is not wanted (READ-3, PRESS-9): stop it, or stop waiting for buffers. Idempotent. */

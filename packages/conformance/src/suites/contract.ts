@@ -1,5 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import {
+  type ChannelHandler,
   FixedRecvByteBufferSizer,
   type LeakReport,
   type Lease,
@@ -129,6 +130,77 @@ export function contractSuite(kit: Kit): void {
           () => events,
         );
         expect(events.filter((e) => e.includes('inside'))).toEqual([]);
+        peer.destroy();
+      });
+    });
+
+    it('LOOP-2 READ-2 nor inside the calls that let held data or the end through: setAutoRead, read, setHandler, shutdown', async () => {
+      await withLoop(undefined, async (loop) => {
+        let inside = '';
+        const events: string[] = [];
+        const leases: Lease[] = [];
+        const handler: ChannelHandler = {
+          onRead: (_c, lease) => {
+            events.push(`read${inside}`);
+            leases.push(lease);
+          },
+          onEnd: () => events.push(`end${inside}`),
+          onClose: () => events.push(`close${inside}`),
+        };
+        const { channel, peer } = await connectToNetPeer(loop, handler, { autoRead: false });
+        // Data and the end wait in the channel or the kernel while nothing is asked for.
+        peer.end(randomBytes(64 * 1024));
+        await sleep(50);
+        const call = (name: string, f: () => void) => {
+          inside = ` inside ${name}`;
+          f();
+          inside = '';
+        };
+        call('read()', () => channel.read());
+        await until(
+          () => events.includes('read'),
+          5000,
+          'LOOP-2 the read',
+          () => events,
+        );
+        call('setHandler()', () => channel.setHandler({ ...handler }));
+        call('setAutoRead(true)', () => channel.setAutoRead(true));
+        await until(
+          () => events.includes('end'),
+          5000,
+          'LOOP-2 the end',
+          () => events,
+        );
+        // Input ended; ending output too closes the channel (LIFE-5), but not inside the call.
+        call('shutdown()', () => channel.shutdown());
+        await until(
+          () => events.includes('close'),
+          5000,
+          'LOOP-2 the close',
+          () => events,
+        );
+        expect(events.filter((e) => e.includes('inside'))).toEqual([]);
+        for (const lease of leases) lease.release();
+        peer.destroy();
+      });
+    });
+
+    it('READ-4 read() while auto-read is on asks for nothing: after setAutoRead(false), nothing is delivered until the next read()', async () => {
+      await withLoop(undefined, async (loop) => {
+        const leases: Lease[] = [];
+        const { channel, peer } = await connectToNetPeer(loop, { onRead: (_c, lease) => leases.push(lease) });
+        channel.read(); // auto-read is on: no request is left behind
+        channel.setAutoRead(false);
+        await sleep(20);
+        peer.write(randomBytes(32 * 1024));
+        await sleep(100);
+        expect(leases).toHaveLength(0);
+        channel.read();
+        await until(() => leases.length === 1, 5000, 'READ-4 the read asked for');
+        await sleep(50);
+        expect(leases).toHaveLength(1);
+        for (const lease of leases) lease.release();
+        channel.close();
         peer.destroy();
       });
     });
