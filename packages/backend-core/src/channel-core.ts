@@ -23,6 +23,11 @@ import { type PendingWrite, WriteQueue, writeDone } from './write-queue.js';
 import { snapshotWrite } from './write-snapshot.js';
 
 /**
+ * The longest idle time before keep-alive probes that Linux accepts (`MAX_TCP_KEEPIDLE`, in
+ * seconds; a longer one is refused with EINVAL). Longer delays wait this long (LIFE-18).
+ */
+const MAX_KEEPALIVE_IDLE_SECONDS = 32767;
+/**
  * One connection's state machine, the same for every backend: read interest and held data
  * (spec §6), leases and the sizer (§4, §5), pressure limits (PRESS-9), the write queue and its
  * completion order (§8), writability (§9) and close sequencing (§10). It is the {@link Channel}
@@ -187,8 +192,9 @@ export class ChannelCore implements Channel {
   setKeepAlive(enable: boolean, initialDelayMs = 0): void {
     validateBoolean('enable', enable);
     validateInteger('initialDelayMs', initialDelayMs, 0, 2 ** 31 - 1);
-    // Whole seconds, rounded up (LIFE-18): TCP_KEEPIDLE counts seconds.
-    if (this.#state === 'open') this.#transport.setKeepAlive(enable, Math.ceil(initialDelayMs / 1000));
+    // Whole seconds, rounded up (LIFE-18): TCP_KEEPIDLE counts seconds, up to Linux's limit.
+    const seconds = Math.min(Math.ceil(initialDelayMs / 1000), MAX_KEEPALIVE_IDLE_SECONDS);
+    if (this.#state === 'open') this.#transport.setKeepAlive(enable, seconds);
   }
 
   unref(): this {

@@ -191,7 +191,8 @@ export interface Channel {
    * Sets `SO_KEEPALIVE` and, when given, the idle time before the first probe.
    *
    * @param enable - whether to send keep-alive probes
-   * @param initialDelayMs - idle milliseconds before the first probe; 0 keeps the system's
+   * @param initialDelayMs - idle milliseconds before the first probe, an integer from 0 to
+   *   2³¹ − 1 (LIFE-18); 0 keeps the system's
    */
   setKeepAlive(enable: boolean, initialDelayMs?: number): void;
 
