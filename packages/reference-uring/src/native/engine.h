@@ -140,8 +140,9 @@ class Engine {
 
   // One pump's rounds of submit, enter and deliver, until nothing is left to collect or the
   // pump's share of the turn is spent (Pump's loop body).
+  // `batches` counts across a pump's calls, so that the share of the turn holds for all of them.
   template <typename Prepare, typename Deliver>
-  void Drain(bool must_enter, PumpResult* result, Prepare& prepare, Deliver& deliver);
+  void Drain(bool must_enter, uint32_t* batches, PumpResult* result, Prepare& prepare, Deliver& deliver);
   // Right after the signals are back on: whether work reached the kernel while they were off
   // that no signal will announce. The kernel signals only when its deferred-work list goes from
   // empty to non-empty, so work added to a list that was already non-empty while the signals
@@ -206,8 +207,9 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Prepare&& prepare, Deliver&& deli
   PumpGuard guard{this};
   ring_.SetEventfdSignals(false);
   bool must_enter = woken_by_eventfd;
+  uint32_t batches = 0;
   for (;;) {
-    Drain(must_enter, &result, prepare, deliver);
+    Drain(must_enter, &batches, &result, prepare, deliver);
     if (destroyed_ || result.again || result.yielded || result.error < 0) return result;
     ring_.SetEventfdSignals(true);
     if (!WorkQueuedUnsignalled(&result)) return result;
@@ -217,13 +219,13 @@ PumpResult Engine::Pump(bool woken_by_eventfd, Prepare&& prepare, Deliver&& deli
 }
 
 template <typename Prepare, typename Deliver>
-void Engine::Drain(bool must_enter, PumpResult* out, Prepare& prepare, Deliver& deliver) {
+void Engine::Drain(bool must_enter, uint32_t* batches_so_far, PumpResult* out, Prepare& prepare, Deliver& deliver) {
   PumpResult& result = *out;
+  uint32_t& batches = *batches_so_far;
   // The eventfd fires only when the kernel's deferred-work list goes from empty to non-empty,
   // and not at all for completions parked in the overflow list: once here, collect until the
   // CQ is empty and neither flag is raised, or a wake-up could be lost for good.
   uint32_t idle_rounds = 0;
-  uint32_t batches = 0;
   for (;;) {
     FlushReturns();
     MoveBacklog();
