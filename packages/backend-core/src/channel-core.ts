@@ -27,6 +27,7 @@ import { snapshotWrite } from './write-snapshot.js';
  * seconds; a longer one is refused with EINVAL). Longer delays wait this long (LIFE-18).
  */
 const MAX_KEEPALIVE_IDLE_SECONDS = 32767;
+
 /**
  * One connection's state machine, the same for every backend: read interest and held data
  * (spec §6), leases and the sizer (§4, §5), pressure limits (PRESS-9), the write queue and its

@@ -61,10 +61,11 @@ export interface UringEventLoopOptions extends EventLoopOptions {
    */
   readonly cqEntries?: number;
   /**
-   * Sends of at least this many bytes go out with zero copy (`IORING_OP_SEND_ZC`, Linux 6.0+):
-   * the kernel reads the write's memory itself, and the write completes only once the kernel
-   * says it is done with it (WRITE-8). Default: off. Worth it for large writes to a real NIC;
-   * over loopback the kernel copies anyway, and the extra notification costs (see bench/).
+   * Sends of leases of at least this many bytes go out with zero copy (`IORING_OP_SEND_ZC`,
+   * Linux 6.0+): the kernel reads the lease's buffer itself, and the write completes only once
+   * the kernel says it is done with it (WRITE-8). The application's own memory is always copied
+   * (WRITE-12). Default: off. Worth it for large writes to a real NIC; over loopback the kernel
+   * copies anyway, and the extra notification costs (see bench/).
    * A loop asked for it on a kernel without it throws `ERR_IOLEASE_FEATURE_UNSUPPORTED`.
    */
   readonly zeroCopyThreshold?: number;
