@@ -45,6 +45,7 @@ struct conn {
   unsigned first, count;         // the messages in flight, a ring over ends/started
   uint64_t stalled_until;        // --check: not reading before this time (ns)
   unsigned events;               // what epoll watches for it now
+  int watched;                   // added to the epoll set
 };
 
 static unsigned char *pattern;  // PATTERN bytes, then MAX_MESSAGE more repeating them
@@ -100,10 +101,13 @@ static double percentile(double p) {
   return 0;
 }
 
+// Watches `events` (none while a stalled connection has nothing to send: it neither reads nor
+// writes until run_until wakes it).
 static void watch(struct conn *c, unsigned events) {
-  if (c->events == events) return;
+  if (c->watched && c->events == events) return;
   struct epoll_event ev = {.events = events, .data.ptr = c};
-  if (epoll_ctl(ep, c->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl", errno);
+  if (epoll_ctl(ep, c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl", errno);
+  c->watched = 1;
   c->events = events;
 }
 
@@ -175,7 +179,7 @@ static void service(struct conn *c, unsigned events, unsigned char *buf, uint64_
   if (check && c->stalled_until == 0 && rng() % 64 == 0) c->stalled_until = now + rng() % 20000000u;
   if (c->stalled_until != 0 && now >= c->stalled_until) c->stalled_until = 0;
   if (c->stalled_until == 0) want |= EPOLLIN;
-  watch(c, want == 0 ? EPOLLIN : want);
+  watch(c, want);
 }
 
 static const char *option(int argc, char **argv, const char *name, const char *fallback) {
