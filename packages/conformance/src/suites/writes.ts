@@ -186,6 +186,25 @@ export function writesSuite(kit: Kit): void {
   });
 
   describe('writability water marks', () => {
+    it('WATER-4 LIFE-2 a channel without a handler goes unwritable and writable again with nothing to call and nothing thrown', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, undefined as never, {
+          waterMarks: { low: 1024, high: 64 * 1024 },
+        });
+        peer.pause();
+        const received = readAll(peer);
+        for (let i = 0; i < 8; i++) channel.write(randomBytes(256 * 1024));
+        expect(channel.writable).toBe(false);
+        await sleep(20);
+        peer.resume();
+        // A notification with no handler to take it must not throw (an uncaught error fails the run).
+        await until(() => channel.writable, 10_000, 'WATER-4 writable again');
+        channel.shutdown();
+        expect((await watchdog(received, 10_000, 'WATER-4 the bytes')).length).toBe(2 * 1024 * 1024);
+        channel.close();
+      });
+    });
+
     it('WATER-1 WATER-2 WATER-3 WATER-4 WRITE-11 turns unwritable above high, writable at low, notified once each', async () => {
       await withLoop(undefined, async (loop) => {
         const changes: boolean[] = [];
