@@ -8,18 +8,14 @@
 // Usage: epoll-echo <port> [--size bytes (receive buffer per connection)] [--host 127.0.0.1]
 // Prints `listening on host:port` once it accepts.
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "server.h"
 
 struct conn {
   unsigned char *buf;
@@ -29,11 +25,6 @@ struct conn {
 static struct conn *conns;
 static unsigned size;
 static int ep;
-
-static void die(const char *what, int err) {
-  fprintf(stderr, "%s: %s\n", what, strerror(err));
-  exit(1);
-}
 
 static void drop(int fd) {
   free(conns[fd].buf);
@@ -89,12 +80,6 @@ static void on_accept(int listen_fd) {
   }
 }
 
-static const char *option(int argc, char **argv, const char *name, const char *fallback) {
-  for (int i = 2; i + 1 < argc; i++)
-    if (strcmp(argv[i], name) == 0) return argv[i + 1];
-  return fallback;
-}
-
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s <port> [--size bytes] [--host ip]\n", argv[0]);
@@ -107,28 +92,15 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
-  struct rlimit lim;
-  getrlimit(RLIMIT_NOFILE, &lim);
-  lim.rlim_cur = lim.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &lim);
-  conns = calloc(lim.rlim_cur, sizeof(*conns));
+  conns = calloc(raise_fd_limit(), sizeof(*conns));
   if (conns == NULL) die("calloc", ENOMEM);
-
-  int listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
-  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) die("--host", EINVAL);
-  if (bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) die("bind", errno);
-  if (listen(listen_fd, 4096) < 0) die("listen", errno);
-  socklen_t len = sizeof(addr);
-  getsockname(listen_fd, (struct sockaddr *)&addr, &len);
+  unsigned port;
+  int listen_fd = listen_tcp(host, argv[1], SOCK_NONBLOCK, &port);
 
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1", errno);
   watch(listen_fd, EPOLLIN, EPOLL_CTL_ADD);
-  printf("listening on %s:%u\n", host, ntohs(addr.sin_port));
-  fflush(stdout);
+  announce(host, port);
 
   struct epoll_event events[256];
   for (;;) {

@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "server.h"
+
 struct ring {
   int fd;
   unsigned sq_entries, cq_entries;
@@ -24,11 +26,6 @@ struct ring {
   unsigned sqe_tail;      /* SQEs handed out */
   unsigned submitted;     /* SQEs published to the kernel */
 };
-
-static inline void die(const char *what, int err) {
-  fprintf(stderr, "%s: %s\n", what, strerror(err));
-  exit(1);
-}
 
 static inline void *ring_at(void *base, unsigned offset) { return (char *)base + offset; }
 

@@ -13,11 +13,9 @@
 // Usage: uring-echo <port> [--buffers N (power of two)] [--size bytes] [--host 127.0.0.1]
 // Prints `listening on host:port` once it accepts.
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "ring.h"
@@ -211,16 +209,8 @@ static void handle(const struct io_uring_cqe *cqe) {
   else if (op == OP_SEND) on_send(fd, cqe->res);
 }
 
-static unsigned option(int argc, char **argv, const char *name, unsigned fallback) {
-  for (int i = 2; i + 1 < argc; i++)
-    if (strcmp(argv[i], name) == 0) return (unsigned)strtoul(argv[i + 1], NULL, 10);
-  return fallback;
-}
-
-static const char *option_text(int argc, char **argv, const char *name, const char *fallback) {
-  for (int i = 2; i + 1 < argc; i++)
-    if (strcmp(argv[i], name) == 0) return argv[i + 1];
-  return fallback;
+static unsigned number(int argc, char **argv, const char *name, const char *fallback) {
+  return (unsigned)strtoul(option(argc, argv, name, fallback), NULL, 10);
 }
 
 int main(int argc, char **argv) {
@@ -228,38 +218,25 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s <port> [--buffers N] [--size bytes] [--host ip]\n", argv[0]);
     return 2;
   }
-  unsigned count = option(argc, argv, "--buffers", 2048);
-  unsigned size = option(argc, argv, "--size", 2048);
-  const char *host = option_text(argc, argv, "--host", "127.0.0.1");
+  unsigned count = number(argc, argv, "--buffers", "2048");
+  unsigned size = number(argc, argv, "--size", "2048");
+  const char *host = option(argc, argv, "--host", "127.0.0.1");
   if (count == 0 || (count & (count - 1)) != 0 || count > 32768 || size == 0) {
     fprintf(stderr, "--buffers must be a power of two up to 32768, --size positive\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
-  struct rlimit lim;
-  getrlimit(RLIMIT_NOFILE, &lim);
-  lim.rlim_cur = lim.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &lim);
-  conns = calloc(lim.rlim_cur, sizeof(*conns));
+  conns = calloc(raise_fd_limit(), sizeof(*conns));
   next_bid = calloc(count, sizeof(*next_bid));
   length = calloc(count, sizeof(*length));
   if (conns == NULL || next_bid == NULL || length == NULL) die("calloc", ENOMEM);
-
-  listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
-  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) die("--host", EINVAL);
-  if (bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) die("bind", errno);
-  if (listen(listen_fd, 4096) < 0) die("listen", errno);
-  socklen_t len = sizeof(addr);
-  getsockname(listen_fd, (struct sockaddr *)&addr, &len);
+  unsigned port;
+  listen_fd = listen_tcp(host, argv[1], 0, &port);
 
   ring_init(&ring, 2048, 65536);
   buf_ring_init(&ring, &bufs, 0, count, size);
   arm_accept();
-  printf("listening on %s:%u\n", host, ntohs(addr.sin_port));
-  fflush(stdout);
+  announce(host, port);
 
   for (;;) {
     int ret = ring_enter(&ring, 1);
