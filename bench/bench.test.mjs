@@ -58,10 +58,17 @@ describe('benchmarks stay runnable', () => {
     expect(report.failedChecks).toEqual({});
     expect(report.machine.kernel).toMatch(/^\d+\./);
     expect(report.scenarios.map((s) => s.name)).toEqual(['echo-128-1', 'bulk-64k-8']);
-    const servers = ['C io_uring', 'C epoll', 'iolease io_uring', 'iolease node:net', 'node:net'];
+    const servers = [
+      'C io_uring',
+      'C epoll',
+      'iolease io_uring',
+      'iolease io_uring incremental',
+      'iolease node:net',
+      'node:net',
+    ];
     expect(Object.keys(report.scenarios[0].summary)).toEqual(servers);
     // Bulk also measures the uring loop with zero-copy sends of leases.
-    const bulk = [...servers.slice(0, 3), 'iolease io_uring zero copy', ...servers.slice(3)];
+    const bulk = [...servers.slice(0, 4), 'iolease io_uring zero copy', ...servers.slice(4)];
     expect(Object.keys(report.scenarios[1].summary)).toEqual(bulk);
     for (const scenario of report.scenarios) {
       for (const server of Object.values(scenario.summary)) {

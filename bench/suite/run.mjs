@@ -64,10 +64,17 @@ const CONTENDERS = [
   { name: 'C epoll', file: cProgram('epoll-echo'), args: () => ['0', '--size', '65536'] },
   { name: 'iolease io_uring', file: process.execPath, args: () => [`${root}examples/echo-server.mjs`, '0', 'uring'] },
   {
+    // Incremental buffer consumption (POOL-4): reads share buffers, each lease its own
+    // ArrayBuffer. Off by default in the loop; measured here to show what it costs.
+    name: 'iolease io_uring incremental',
+    file: process.execPath,
+    args: () => [`${root}bench/suite/uring-echo.mjs`, '0', 'incrementalBuffers=true'],
+  },
+  {
     // Bulk only: zero copy applies to leases of 16 KiB and more (WRITE-8).
     name: 'iolease io_uring zero copy',
     file: process.execPath,
-    args: () => [`${root}bench/suite/zero-copy-echo.mjs`, '0', '16384'],
+    args: () => [`${root}bench/suite/uring-echo.mjs`, '0', 'zeroCopyThreshold=16384'],
     only: (s) => s.bulk === true,
   },
   { name: 'iolease node:net', file: process.execPath, args: () => [`${root}examples/echo-server.mjs`, '0', 'net'] },

@@ -295,9 +295,13 @@ export class ChannelCore implements Channel {
    * The core makes the lease and delivers it, or holds it while the application does not want
    * data (READ-2); after a close it goes straight back to the pool (POOL-5). Call
    * {@link ChannelCore.update} afterwards, or read {@link ChannelCore.wantsReceive}.
+   *
+   * @param capacity - what the read could have received: the class's size, or less where the
+   *   read got the rest of a buffer others' reads filled before (incremental buffers, POOL-4)
    */
-  received(classIndex: number, bufferId: number, view: Uint8Array): void {
-    const capacity = this.#pool.classSize(classIndex);
+  received(classIndex: number, bufferId: number, view: Uint8Array, capacity?: number): void {
+    const sizeClass = this.#pool.classSize(classIndex);
+    const room = capacity ?? sizeClass;
     this.#leases.taken();
     const lease = new PooledLease({
       owner: this.#leases,
@@ -305,16 +309,17 @@ export class ChannelCore implements Channel {
       classIndex,
       bufferId,
       view,
-      sizeClass: capacity,
+      sizeClass,
+      capacity: room,
       tracker: this.#loop.leaks,
     });
     if (this.#state !== 'open') {
       lease.release(); // nobody will read it
       return;
     }
-    this.#loop.leaks?.track(lease, this.id);
+    this.#loop.leaks?.track(lease, this.id, (classIndex << 16) | bufferId);
     try {
-      this.sizer.record(view.length, capacity);
+      this.sizer.record(view.length, room);
     } catch (cause) {
       lease.release();
       this.fail(sizerError(this.id, 'threw', cause));
@@ -322,7 +327,7 @@ export class ChannelCore implements Channel {
     }
     if (this.#held.length > 0 || !this.#wantsDelivery()) {
       this.#held.push(lease);
-      this.#pool.hold(capacity, 1);
+      this.#pool.hold(sizeClass, 1);
     } else {
       this.#readRequested = false;
       this.#callOnRead(lease);

@@ -20,24 +20,29 @@ import { callEach } from './uncaught.js';
 export class LeakTracker {
   /** The level it tracks at. */
   readonly level: 'sampled' | 'all';
-  readonly #registry: FinalizationRegistry<LeakReport>;
+  readonly #registry: FinalizationRegistry<{ report: LeakReport; buffer: number }>;
   readonly #listeners = new Set<(report: LeakReport) => void>();
   readonly #defer: (task: () => void) => void;
-  readonly #onCollected: ((report: LeakReport) => void) | undefined;
+  readonly #onCollected: ((report: LeakReport, buffer: number) => void) | undefined;
   #delivered = 0;
   #leaks = 0;
 
   /**
    * @param level - `sampled` or `all`
    * @param defer - how the backend runs callbacks later, e.g. a {@link DeferQueue}'s `defer`
-   * @param onCollected - told of each leak at once, before the listeners, e.g. so the pool moves
-   *   its buffer to `quarantined` (POOL-5); it must not throw
+   * @param onCollected - told of each leak at once, before the listeners, with the `buffer`
+   *   {@link LeakTracker.track} was given, e.g. so the pool moves that buffer to `quarantined`
+   *   (POOL-5); it must not throw
    */
-  constructor(level: 'sampled' | 'all', defer: (task: () => void) => void, onCollected?: (report: LeakReport) => void) {
+  constructor(
+    level: 'sampled' | 'all',
+    defer: (task: () => void) => void,
+    onCollected?: (report: LeakReport, buffer: number) => void,
+  ) {
     this.level = level;
     this.#defer = defer;
     this.#onCollected = onCollected;
-    this.#registry = new FinalizationRegistry((report) => this.#collected(report));
+    this.#registry = new FinalizationRegistry(({ report, buffer }) => this.#collected(report, buffer));
   }
 
   /** Leases reported as leaked so far (DIAG-4). */
@@ -45,8 +50,13 @@ export class LeakTracker {
     return this.#leaks;
   }
 
-  /** A lease was delivered on channel `channelId`: track it if the level says so. */
-  track(lease: Lease, channelId: number): void {
+  /**
+   * A lease was delivered on channel `channelId`: track it if the level says so.
+   *
+   * @param buffer - which pool buffer it views, as the backend names it, e.g.
+   *   `(classIndex << 16) | bufferId`; handed back to `onCollected`
+   */
+  track(lease: Lease, channelId: number, buffer = 0): void {
     if (this.level === 'sampled' && this.#delivered++ % LEAK_SAMPLING_INTERVAL !== 0) return;
     const report: LeakReport = {
       leaseId: lease.id,
@@ -55,7 +65,7 @@ export class LeakTracker {
       length: lease.length,
       acquisitionSite: new Error(`lease ${lease.id} delivered here`).stack,
     };
-    this.#registry.register(lease, report, lease);
+    this.#registry.register(lease, { report, buffer }, lease);
   }
 
   /** The lease was released: it can no longer leak. */
@@ -72,9 +82,9 @@ export class LeakTracker {
     };
   }
 
-  #collected(report: LeakReport): void {
+  #collected(report: LeakReport, buffer: number): void {
     this.#leaks++;
-    this.#onCollected?.(report);
+    this.#onCollected?.(report, buffer);
     this.#defer(() => callEach(this.#listeners, report));
   }
 }
@@ -91,8 +101,8 @@ export class LeakTracker {
 export function leakTrackerFor(
   level: LeakDetectionLevel,
   defer: (task: () => void) => void,
-  pool: () => { quarantine(sizeClass: number, length: number): void },
+  pool: () => { quarantine(sizeClass: number, length: number, buffer: number): void },
 ): LeakTracker | undefined {
   if (level === 'off') return undefined;
-  return new LeakTracker(level, defer, (report) => pool().quarantine(report.sizeClass, report.length));
+  return new LeakTracker(level, defer, (report, buffer) => pool().quarantine(report.sizeClass, report.length, buffer));
 }

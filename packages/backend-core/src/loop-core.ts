@@ -54,7 +54,10 @@ export class LoopCore implements ChannelCoreLoop {
    * @param pool - the loop's pool, asked once a leak is found, so that its buffer counts as
    *   quarantined (POOL-5)
    */
-  constructor(leakDetection: LeakDetectionLevel, pool: () => { quarantine(sizeClass: number, length: number): void }) {
+  constructor(
+    leakDetection: LeakDetectionLevel,
+    pool: () => { quarantine(sizeClass: number, length: number, buffer: number): void },
+  ) {
     this.leaks = leakTrackerFor(leakDetection, (task) => this.defer(task), pool);
   }
 

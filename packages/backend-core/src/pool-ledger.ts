@@ -16,6 +16,8 @@ interface ClassBooks {
   readonly count: number;
   /** Buffers delivered and not given back (leases, and data held for paused channels). */
   leased: number;
+  /** Leases out: as many as `leased`, unless buffers hold several leases (incremental buffers). */
+  leases: number;
   /** Of those, held for paused channels (READ-2). */
   held: number;
   /** Buffers of leaked leases, never reused (DIAG-2). */
@@ -37,7 +39,7 @@ export interface PoolLedgerOptions {
    * Takes back a buffer whose release waited for a write (LEASE-10): the pool's own `give`.
    * Default: the `give` of the class that extends the ledger.
    */
-  readonly give?: ((classIndex: number, bufferId: number, length: number) => void) | undefined;
+  readonly give?: ((classIndex: number, bufferId: number, length: number, bytes?: Uint8Array) => void) | undefined;
   /** Called once, at the first release that had to wait for a write, e.g. to warn in poison mode. */
   readonly onFirstDeferredRelease?: ((warning: typeof RELEASE_UNDER_WRITE_WARNING) => void) | undefined;
 }
@@ -74,6 +76,7 @@ export class PoolLedger {
       size: c.size,
       count: c.count,
       leased: 0,
+      leases: 0,
       held: 0,
       quarantined: 0,
       bytesLeased: 0,
@@ -82,7 +85,9 @@ export class PoolLedger {
     }));
     this.#pressure = new PressureNotifier(options.defer);
     const warn = options.onFirstDeferredRelease;
-    const give = options.give ?? ((i: number, b: number, n: number) => (this as unknown as LeaseOwner).give(i, b, n));
+    const give =
+      options.give ??
+      ((i: number, b: number, n: number, bytes?: Uint8Array) => (this as unknown as LeaseOwner).give(i, b, n, bytes));
     this.pins = new WritePins(
       sizeClasses.map((c) => c.count),
       { give, onFirstDeferredRelease: warn && (() => warn(RELEASE_UNDER_WRITE_WARNING)) },
@@ -119,17 +124,28 @@ export class PoolLedger {
     return (this.#classes[classIndex] as ClassBooks).quarantined;
   }
 
-  /** A buffer of class `classIndex` was filled with `length` bytes for a channel. */
-  taken(classIndex: number, length: number): void {
+  /**
+   * A buffer of class `classIndex` was filled with `length` bytes for a channel.
+   *
+   * @param buffers - 0 when the lease is one more piece of a buffer already leased (incremental
+   *   buffers, POOL-4): it counts as a lease, not as a buffer
+   */
+  taken(classIndex: number, length: number, buffers = 1): void {
     const c = this.#classes[classIndex] as ClassBooks;
-    c.leased++;
+    c.leased += buffers;
+    c.leases++;
     c.bytesLeased += length;
   }
 
-  /** A buffer of `length` bytes came back to class `classIndex` (LEASE-3). */
-  returned(classIndex: number, length: number): void {
+  /**
+   * A lease of `length` bytes came back to class `classIndex` (LEASE-3).
+   *
+   * @param buffers - 0 when other leases of its buffer are still out (incremental buffers)
+   */
+  returned(classIndex: number, length: number, buffers = 1): void {
     const c = this.#classes[classIndex] as ClassBooks;
-    c.leased--;
+    c.leased -= buffers;
+    c.leases--;
     c.bytesLeased -= length;
   }
 
@@ -140,13 +156,25 @@ export class PoolLedger {
 
   /**
    * A lease of `sizeClass` bytes holding `length` bytes was collected unreleased: its buffer is
-   * never reused (DIAG-2) and counts as quarantined (POOL-5).
+   * never reused (DIAG-2) and counts as quarantined (POOL-5). The shape a `LeakTracker`'s pool
+   * takes (`leakTrackerFor`).
    */
   quarantine(sizeClass: number, length: number): void {
-    const c = this.#classes[this.classIndexFor(sizeClass)] as ClassBooks;
-    c.leased--;
+    this.leaked(this.classIndexFor(sizeClass), length, 1);
+  }
+
+  /**
+   * A lease of class `classIndex` holding `length` bytes was collected unreleased (DIAG-2).
+   *
+   * @param buffers - buffers that become quarantined with it: 1, or 0 when its buffer already is,
+   *   for another lease of it that leaked (incremental buffers, POOL-5)
+   */
+  leaked(classIndex: number, length: number, buffers: number): void {
+    const c = this.#classes[classIndex] as ClassBooks;
+    c.leased -= buffers;
+    c.leases--;
     c.bytesLeased -= length;
-    c.quarantined++;
+    c.quarantined += buffers;
   }
 
   /** Whether class `classIndex` is under pressure now. */
@@ -188,6 +216,7 @@ export class PoolLedger {
           held: c.held,
           returning: back,
           quarantined: c.quarantined,
+          leases: c.leases,
           bytesLeased: c.bytesLeased,
           pressureEvents: c.pressureEvents,
           underPressure: c.underPressure,

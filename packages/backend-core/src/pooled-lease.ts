@@ -9,8 +9,11 @@ export interface LeaseOwner {
   /**
    * Takes back buffer `bufferId` of size class `classIndex`, which held `length` bytes. Called
    * exactly once per lease, by {@link PooledLease.release} (LEASE-3).
+   *
+   * @param bytes - the lease's view, for a pool whose buffers hold several leases at once
+   *   (incremental buffers, POOL-4), which poisons only that lease's bytes (DIAG-3)
    */
-  give(classIndex: number, bufferId: number, length: number): void;
+  give(classIndex: number, bufferId: number, length: number, bytes?: Uint8Array): void;
 }
 
 /**
@@ -94,10 +97,11 @@ export class PooledLease implements Lease {
   release(): void {
     const owner = this.#owner;
     if (owner === null) throw releasedError(this.id, 'release');
+    const view = this.#view as Uint8Array;
     this.#owner = null;
     this.#view = null;
     this.#tracker?.untrack(this);
-    owner.give(this.#classIndex, this.#bufferId, this.length);
+    owner.give(this.#classIndex, this.#bufferId, this.length, view);
   }
 }
 
@@ -145,9 +149,9 @@ export class ChannelLeases implements LeaseOwner {
     this.held++;
   }
 
-  give(classIndex: number, bufferId: number, length: number): void {
+  give(classIndex: number, bufferId: number, length: number, bytes?: Uint8Array): void {
     this.held--;
-    this.#pool.give(classIndex, bufferId, length);
+    this.#pool.give(classIndex, bufferId, length, bytes);
     if (this.held === this.#max - 1) this.#belowMax();
   }
 }

@@ -10,7 +10,7 @@
  */
 export interface WritePinsOptions {
   /** Returns a buffer to the pool, as `LeaseOwner.give` does once nothing pins it. */
-  readonly give: (classIndex: number, bufferId: number, length: number) => void;
+  readonly give: (classIndex: number, bufferId: number, length: number, bytes?: Uint8Array) => void;
   /** Called on the first release that had to wait for a write, e.g. to warn in poison mode (LEASE-10). */
   readonly onFirstDeferredRelease?: (() => void) | undefined;
 }
@@ -27,8 +27,11 @@ export class WritePins {
   #onFirstDeferredRelease: (() => void) | undefined;
   /** Per class, per buffer: the pending writes that send from it. */
   readonly #pins: Int32Array[];
-  /** Per class, per buffer: 1 + the length of a release that waits for the pins, or 0. */
-  readonly #waiting: Int32Array[];
+  /**
+   * Per pinned buffer, as `(classIndex << 16) | bufferId`: the releases that wait for its pins.
+   * One, or several where a buffer holds several leases (incremental buffers, POOL-4).
+   */
+  readonly #waiting = new Map<number, { length: number; bytes: Uint8Array | undefined }[]>();
 
   /**
    * @param counts - each class's buffer count
@@ -38,12 +41,12 @@ export class WritePins {
     this.#give = options.give;
     this.#onFirstDeferredRelease = options.onFirstDeferredRelease;
     this.#pins = counts.map((n) => new Int32Array(n));
-    this.#waiting = counts.map((n) => new Int32Array(n));
   }
 
   /**
    * Makes a pool buffer known: `memory` is that buffer's own ArrayBuffer, which every lease of it
-   * views (LEASE-1). A backend tracks each buffer once, when it creates its memory.
+   * views (LEASE-1). A backend tracks each buffer once, when it creates its memory; with
+   * incremental buffers, each lease's own piece of it (LEASE-11).
    *
    * @param memory - the buffer's memory, holding nothing else
    * @param classIndex - its size class
@@ -93,22 +96,26 @@ export class WritePins {
       const counts = this.#pins[cls] as Int32Array;
       const left = (counts[bid] as number) - 1;
       counts[bid] = left;
-      const waiting = this.#waiting[cls] as Int32Array;
-      const length = waiting[bid] as number;
-      if (left === 0 && length > 0) {
-        waiting[bid] = 0;
-        this.#give(cls, bid, length - 1);
-      }
+      if (left > 0 || this.#waiting.size === 0) continue;
+      const releases = this.#waiting.get(pin);
+      if (releases === undefined) continue;
+      this.#waiting.delete(pin);
+      for (const r of releases) this.#give(cls, bid, r.length, r.bytes);
     }
   }
 
   /**
    * Whether buffer `bufferId` of class `classIndex` is sent by a pending write; if so its release
    * of `length` bytes is remembered, and {@link WritePins.unpin} completes it later.
+   *
+   * @param bytes - the released lease's view, handed on to `give`
    */
-  deferIfPinned(classIndex: number, bufferId: number, length: number): boolean {
+  deferIfPinned(classIndex: number, bufferId: number, length: number, bytes?: Uint8Array): boolean {
     if (((this.#pins[classIndex] as Int32Array)[bufferId] as number) === 0) return false;
-    (this.#waiting[classIndex] as Int32Array)[bufferId] = length + 1;
+    const pin = (classIndex << 16) | bufferId;
+    const releases = this.#waiting.get(pin);
+    if (releases === undefined) this.#waiting.set(pin, [{ length, bytes }]);
+    else releases.push({ length, bytes });
     const report = this.#onFirstDeferredRelease;
     this.#onFirstDeferredRelease = undefined;
     report?.();

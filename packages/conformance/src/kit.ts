@@ -22,6 +22,16 @@ export interface BackendUnderTest<L extends EventLoop = EventLoop> {
   readonly name: string;
   /** The optional features it provides (CONF-2); none by default. */
   readonly capabilities?: Capabilities;
+  /**
+   * Whether its loops fill a buffer with several reads (incremental buffers, POOL-4): a read may
+   * then get the rest of a buffer rather than a whole one, and each lease has an ArrayBuffer of
+   * its own bytes (LEASE-11), so leases show more ArrayBuffers than the pool has buffers. The kit
+   * checks those rules in that form, and builds pool pressure out of reads that use up whole
+   * buffers. Default `false`.
+   *
+   * @since 0.3.0
+   */
+  readonly incrementalBuffers?: boolean;
   /** Creates a loop; called once per test, and the kit closes it. */
   createLoop(options?: EventLoopOptions): L | Promise<L>;
   /**

@@ -19,7 +19,8 @@ export interface SizeClassStatistics {
   /**
    * Buffers delivered and not given back: leases the application holds (a lease released while a
    * write still sends it counts until that write completes, LEASE-10), and data held for a
-   * paused channel (READ-2).
+   * paused channel (READ-2). With incremental buffers, a buffer holding several leases counts
+   * once, until the last of them is released (POOL-5).
    */
   readonly leased: number;
   /** Of {@link SizeClassStatistics.leased}, buffers held for paused channels, not yet delivered (READ-2). */
@@ -42,7 +43,10 @@ export interface SizeClassStatistics {
 export interface PoolStatistics {
   /** One entry per size class, smallest first. */
   readonly classes: readonly SizeClassStatistics[];
-  /** Leases delivered and not yet released (nor found leaked), across all classes. */
+  /**
+   * Leases delivered and not yet released (nor found leaked), across all classes: as many as the
+   * buffers leased, or more with incremental buffers, where one buffer holds several (POOL-5).
+   */
   readonly leasesOut: number;
   /** Bytes received into leases not yet released. */
   readonly bytesLeased: number;

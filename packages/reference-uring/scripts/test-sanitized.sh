@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 root=$(cd ../.. && pwd)
 export PATH="$root/node_modules/.bin:$PATH"
 logs=$(mktemp -d)
+# Writable by all: a test runs a child as another user (EACCES), whose reports must land here too.
+chmod 1777 "$logs"
 trap 'echo "::: rebuilding the normal addon"; node-gyp rebuild >/dev/null' EXIT
 
 echo "::: building the addon with -fsanitize=address,undefined"

@@ -1,4 +1,4 @@
-// The shape of the completion batch the native engine fills (src/native/user_data.h): four
+// The shape of the completion batch the native engine fills (src/native/user_data.h): five
 // int32 words per completion. A test checks these kinds against the ones the binding exports.
 
 /** Operation kinds, from the high half of an SQE's user_data. */
@@ -16,9 +16,14 @@ export const Kind = {
   WRITABLE: 9,
   /** The engine's wait for room in sockets whose peer half-closed (room_watch.h); never in a batch. */
   ROOM_POLL: 10,
+  /**
+   * The kernel finished an incremental buffer whose last piece no one sees (a stale completion)
+   * while earlier pieces are still leased: group and buffer id as a receive carries them.
+   */
+  BUFFER_DONE: 11,
 } as const;
 
-export const RECORD_WORDS = 4;
+export const RECORD_WORDS = 5;
 /** The kind in the low 8 bits; for RECV, the buffer group (size class) in the next 8. */
 export const FIELD_KIND = 0;
 export const KIND_MASK = 0xff;
@@ -27,13 +32,19 @@ export const FIELD_SLOT = 1;
 /** The kernel's result: bytes, 0, -errno; for ACCEPT the new channel's slot. */
 export const FIELD_RES = 2;
 export const FIELD_FLAGS = 3;
+/** For a receive into an incremental buffer: where in the buffer its bytes start. */
+export const FIELD_OFFSET = 4;
 
 /** cqe->flags bits (linux/io_uring.h). */
 export const CQE_F_BUFFER = 1 << 0;
 export const CQE_F_MORE = 1 << 1;
 /** A zero-copy send's notification: the kernel no longer reads the send's memory. */
 export const CQE_F_NOTIF = 1 << 3;
+/** Incremental buffers: the kernel will put more into this buffer (IORING_CQE_F_BUF_MORE, 6.12). */
+export const CQE_F_BUF_MORE = 1 << 4;
 export const CQE_BUFFER_SHIFT = 16;
+/** Set on the return-queue entry of an incremental buffer's last piece (kReturnLastPiece). */
+export const RETURN_LAST_PIECE = 1 << 30;
 
 /** Counter indexes of the shared Float64Array (src/native/engine.h). */
 export const COUNTER_COMPLETIONS = 0;

@@ -27,6 +27,7 @@ import {
   type NumericHost,
   type SocketAddress,
   type Unsubscribe,
+  validateBoolean,
   validateInteger,
   validateLoopOptions,
   type WaterMarks,
@@ -36,8 +37,10 @@ import {
   COUNTER_COMPLETIONS,
   COUNTER_SUBMISSIONS,
   COUNTER_SUBMIT_CALLS,
+  CQE_BUFFER_SHIFT,
   FIELD_FLAGS,
   FIELD_KIND,
+  FIELD_OFFSET,
   FIELD_RES,
   FIELD_SLOT,
   GROUP_SHIFT,
@@ -69,6 +72,17 @@ export interface UringEventLoopOptions extends EventLoopOptions {
    * A loop asked for it on a kernel without it throws `ERR_IOLEASE_FEATURE_UNSUPPORTED`.
    */
   readonly zeroCopyThreshold?: number;
+  /**
+   * Incremental buffer consumption (`IOU_PBUF_RING_INC`, Linux 6.12+): the kernel fills each
+   * pool buffer a read at a time, so a 100-byte message takes 100 bytes of a buffer, not all of
+   * it, and a buffer returns to the pool once the kernel is done with it and every lease carved
+   * from it is released (POOL-4). The pool then holds many more small reads: worth it where
+   * the application holds leases (parsers, slow consumers) and pool pressure is the limit. Each
+   * lease gets an ArrayBuffer of its own bytes (LEASE-11), made once per place in a buffer and
+   * reused, which costs CPU per read: off by default (see bench/ for the figures). On a kernel
+   * without it the loop uses whole buffers; `loop.features.incrementalBuffers` says which.
+   */
+  readonly incrementalBuffers?: boolean;
 }
 
 type Socket = UringTransport | UringListener;
@@ -136,6 +150,10 @@ export class UringEventLoop implements EventLoop {
       options.zeroCopyThreshold === undefined
         ? undefined
         : validateInteger('options.zeroCopyThreshold', options.zeroCopyThreshold, 1, 2 ** 31 - 1);
+    const incremental =
+      options.incrementalBuffers === undefined
+        ? false
+        : validateBoolean('options.incrementalBuffers', options.incrementalBuffers);
     this.core = new LoopCore(leakDetection, () => this.pool);
     const binding = loadBinding();
     this.maxIov = binding.maxIov;
@@ -144,6 +162,7 @@ export class UringEventLoop implements EventLoop {
         sqEntries,
         cqEntries,
         classes: sizeClasses,
+        incremental,
         onBatch: (count) => this.#onBatch(count),
         onFlush: () => this.#onFlush(),
       });
@@ -169,7 +188,12 @@ export class UringEventLoop implements EventLoop {
       poison,
       defer: (task) => this.defer(task),
       requestPump: () => this.requestPump(),
-      bufferMemory: (index, bid) => this.native.bufferMemory(index, bid),
+      bufferMemory: (index, bid, offset, length) =>
+        offset === undefined
+          ? this.native.bufferMemory(index, bid)
+          : this.native.bufferMemory(index, bid, offset, length),
+      flushReturns: () => this.native.flushReturns(),
+      incremental: this.features.incrementalBuffers,
     });
     this.waterMarks = waterMarks;
   }
@@ -421,6 +445,7 @@ export class UringEventLoop implements EventLoop {
           batch[base + FIELD_SLOT] as number,
           batch[base + FIELD_RES] as number,
           batch[base + FIELD_FLAGS] as number,
+          batch[base + FIELD_OFFSET] as number,
         );
       } catch (error) {
         reportUncaught(error);
@@ -449,11 +474,14 @@ export class UringEventLoop implements EventLoop {
     return true;
   }
 
-  #onCompletion(kindWord: number, slot: number, res: number, flags: number): void {
+  #onCompletion(kindWord: number, slot: number, res: number, flags: number, offset: number): void {
     const socket = this.#sockets[slot];
     switch (kindWord & KIND_MASK) {
       case Kind.RECV:
-        (socket as UringTransport).onRecv(res, flags, kindWord >>> GROUP_SHIFT);
+        (socket as UringTransport).onRecv(res, flags, kindWord >>> GROUP_SHIFT, offset);
+        break;
+      case Kind.BUFFER_DONE:
+        this.pool.bufferDone(kindWord >>> GROUP_SHIFT, flags >>> CQE_BUFFER_SHIFT);
         break;
       case Kind.SEND:
         (socket as UringTransport).onSend(res, flags);

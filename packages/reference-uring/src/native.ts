@@ -13,6 +13,8 @@ export interface NativeFeatures {
   readonly registeredRing: boolean;
   readonly sendZeroCopy: boolean;
   readonly recvSendBundle: boolean;
+  /** Whether the kernel consumes the pool's buffers incrementally (IOU_PBUF_RING_INC, 6.12+). */
+  readonly incrementalBuffers: boolean;
   /** Whether this is the fault-injection test build with a schedule in IOLEASE_FAULTS. */
   readonly faultInjection: boolean;
 }
@@ -57,8 +59,13 @@ export interface NativeLoop {
   features(): NativeFeatures;
   /** How often each injected fault fired (all zero outside the fault-injection build). */
   faultsFired(): Record<string, number>;
-  /** The memory of buffer `bid` of class `index` as its own ArrayBuffer; throws RangeError for no such buffer. */
-  bufferMemory(index: number, bid: number): ArrayBuffer;
+  /**
+   * The memory of buffer `bid` of class `index` as its own ArrayBuffer, or of `length` bytes of
+   * it from `offset`; throws RangeError for no such buffer or piece.
+   */
+  bufferMemory(index: number, bid: number, offset?: number, length?: number): ArrayBuffer;
+  /** Moves the queued returns into the buffer rings now, as the next pump would. */
+  flushReturns(): void;
   destroy(): void;
 }
 
@@ -66,6 +73,8 @@ export interface NativeLoopOptions {
   readonly sqEntries: number;
   readonly cqEntries: number;
   readonly classes: readonly { readonly size: number; readonly count: number }[];
+  /** Incremental buffer consumption where the kernel has it (IOU_PBUF_RING_INC, 6.12+). */
+  readonly incremental?: boolean;
   readonly onBatch: (count: number) => void;
   /**
    * Submits the queued sends, right before the pump enters the kernel; returns whether some are

@@ -7,6 +7,7 @@ import {
   type SizeClassConfig,
   type Unsubscribe,
 } from '@iolease/interfaces';
+import { CQE_F_BUF_MORE, RETURN_LAST_PIECE } from './completion.js';
 
 /** What the pool asks of a channel waiting for buffers of an exhausted class. */
 export interface PoolWaiter {
@@ -40,7 +41,32 @@ interface ClassState {
   wakes: number;
   /** Set while #wake runs for this class, so a wake handed back inside it does not recurse. */
   waking: boolean;
+  /**
+   * Incremental buffers only, per buffer: the pieces (leases) out, and whether the kernel is
+   * done with it and it left the ring; a buffer whose pieces are all back then returns. Whether
+   * a leaked piece made it quarantined (DIAG-2): counted there once.
+   */
+  readonly pieces: Int32Array;
+  readonly done: Uint8Array;
+  readonly quarantined: Uint8Array;
+  /**
+   * Incremental only: the ArrayBuffers of pieces, kept for the buffer's later rounds, as whole
+   * buffers keep theirs: a stream of like messages puts the k-th read of every round of a buffer
+   * at the same offset, and so finds the k-th piece's memory again. `slots` per buffer, the
+   * k-th at `bid * slots + k`, with the offset it covers; `nextSlot` per buffer is the k of its
+   * next piece.
+   */
+  readonly pieceMemory: (ArrayBuffer | undefined)[];
+  readonly pieceOffsets: Int32Array;
+  readonly nextSlot: Int32Array;
+  readonly slots: number;
 }
+
+/**
+ * Piece ArrayBuffers a buffer keeps for reuse: one per 64 bytes, at most 256 (reads past the
+ * 256th of a round make their memory each time). Bounded by the pool, not by traffic (POOL-6).
+ */
+const pieceSlotsPer = (size: number) => Math.min(Math.ceil(size / 64), 256);
 
 /**
  * The JavaScript side of the loop-owned pool (spec §3, §7): memory views, accounting, and
@@ -54,7 +80,16 @@ export class UringBufferPool implements BufferPool {
   readonly #returns: Int32Array;
   readonly #poison: boolean;
   readonly #requestPump: () => void;
-  readonly #bufferMemory: (index: number, bid: number) => ArrayBuffer;
+  readonly #bufferMemory: (index: number, bid: number, offset?: number, length?: number) => ArrayBuffer;
+  readonly #flushReturns: () => void;
+  /**
+   * Whether the kernel fills buffers a piece at a time (IOU_PBUF_RING_INC): each read is a lease
+   * with an ArrayBuffer of its own bytes (LEASE-11), and a buffer returns once the kernel is done
+   * with it and all its leases are back.
+   *
+   * @internal
+   */
+  readonly incremental: boolean;
   /**
    * The buffers pending writes send from (LEASE-10): channels pin a write's chunks in `write()`
    * and unpin them before its completion runs.
@@ -71,8 +106,12 @@ export class UringBufferPool implements BufferPool {
       poison: boolean;
       defer: (task: () => void) => void;
       requestPump: () => void;
-      /** The memory of one buffer, as its own ArrayBuffer (the native bufferMemory). */
-      bufferMemory: (index: number, bid: number) => ArrayBuffer;
+      /** The memory of one buffer, or a piece of it, as its own ArrayBuffer (the native bufferMemory). */
+      bufferMemory: (index: number, bid: number, offset?: number, length?: number) => ArrayBuffer;
+      /** Moves the queued returns into the buffer rings now (the native flushReturns). */
+      flushReturns: () => void;
+      /** Whether the kernel consumes buffers incrementally. */
+      incremental: boolean;
     },
   ) {
     this.sizeClasses = sizeClasses;
@@ -82,14 +121,20 @@ export class UringBufferPool implements BufferPool {
       waiters: [],
       wakes: 0,
       waking: false,
+      pieces: new Int32Array(options.incremental ? c.count : 0),
+      done: new Uint8Array(options.incremental ? c.count : 0),
+      quarantined: new Uint8Array(options.incremental ? c.count : 0),
+      ...pieceCache(options.incremental ? c.count : 0, pieceSlotsPer(c.size)),
     }));
     this.#returns = returns;
     this.#poison = options.poison;
     this.#requestPump = options.requestPump;
     this.#bufferMemory = options.bufferMemory;
+    this.#flushReturns = options.flushReturns;
+    this.incremental = options.incremental;
     this.#ledger = new PoolLedger(sizeClasses, {
       defer: options.defer,
-      give: (index, bid, length) => this.give(index, bid, length),
+      give: (index, bid, length, bytes) => this.give(index, bid, length, bytes),
       onFirstDeferredRelease: this.#poison ? warn : undefined,
     });
     this.pins = this.#ledger.pins;
@@ -118,17 +163,76 @@ export class UringBufferPool implements BufferPool {
   }
 
   /**
-   * A completion filled buffer `bid` of class `index` with `length` bytes: view it, count it.
+   * A completion filled buffer `bid` of class `index` with `length` bytes, from `offset` on in
+   * an incremental buffer whose completion `flags` say whether the kernel fills more of it:
+   * view it, count it.
    *
    * @internal
    */
-  take(index: number, bid: number, length: number): Uint8Array {
+  take(index: number, bid: number, length: number, offset: number, flags: number): Uint8Array {
     const c = this.#classes[index] as ClassState;
+    if (this.incremental) return this.#takePiece(index, c, bid, length, offset, flags);
     this.#ledger.taken(index, length);
+    this.#leftRing(index, c);
+    return new Uint8Array(this.#memoryOf(index, c, bid), 0, length);
+  }
+
+  #takePiece(index: number, c: ClassState, bid: number, length: number, offset: number, flags: number): Uint8Array {
+    const first = c.pieces[bid] === 0;
+    c.pieces[bid] = (c.pieces[bid] as number) + 1;
+    this.#ledger.taken(index, length, first ? 1 : 0);
+    if ((flags & CQE_F_BUF_MORE) === 0) {
+      c.done[bid] = 1;
+      this.#leftRing(index, c);
+    }
+    return new Uint8Array(this.#pieceMemoryOf(index, c, bid, offset, length));
+  }
+
+  /**
+   * The kernel may still fill the rest of an incremental buffer, and other leases hold its earlier
+   * bytes: a read's ArrayBuffer holds its own bytes alone (LEASE-11). Made once per piece of a
+   * buffer, and reused when a later round of the buffer puts a read at the same place: a piece is
+   * read again only after every lease of the buffer came back.
+   */
+  #pieceMemoryOf(index: number, c: ClassState, bid: number, offset: number, length: number): ArrayBuffer {
+    // Offsets only grow within a round, which starts at 0 (the buffer back in the ring).
+    const k = offset === 0 ? 0 : (c.nextSlot[bid] as number);
+    c.nextSlot[bid] = k + 1;
+    if (k >= c.slots) return this.#newPiece(index, bid, offset, length);
+    const slot = bid * c.slots + k;
+    let memory = c.pieceMemory[slot];
+    if (memory === undefined || c.pieceOffsets[slot] !== offset || memory.byteLength !== length || memory.detached) {
+      memory = this.#newPiece(index, bid, offset, length);
+      c.pieceMemory[slot] = memory;
+      c.pieceOffsets[slot] = offset;
+    }
+    return memory;
+  }
+
+  #newPiece(index: number, bid: number, offset: number, length: number): ArrayBuffer {
+    const memory = this.#bufferMemory(index, bid, offset, length);
+    this.pins.track(memory, index, bid);
+    return memory;
+  }
+
+  /** A buffer of class `index` left the ring: the kernel can pick one fewer. */
+  #leftRing(index: number, c: ClassState): void {
     c.ringFree--;
     // Exhausted: a receive now finds the ring empty (PRESS-4), whoever is waiting or not.
     if (c.ringFree <= 0) this.#ledger.setPressure(index, true);
-    return new Uint8Array(this.#memoryOf(index, c, bid), 0, length);
+  }
+
+  /**
+   * The kernel finished incremental buffer `bid` of class `index` with a piece no one saw (a
+   * stale completion): it has left the ring, and returns with the last of the pieces still out.
+   *
+   * @internal
+   */
+  bufferDone(index: number, bid: number): void {
+    const c = this.#classes[index] as ClassState;
+    if (!this.incremental || (c.pieces[bid] as number) === 0) return; // back already: the engine requeues it
+    c.done[bid] = 1;
+    this.#leftRing(index, c);
   }
 
   #memoryOf(index: number, c: ClassState, bid: number): ArrayBuffer {
@@ -145,18 +249,49 @@ export class UringBufferPool implements BufferPool {
   }
 
   /** A lease came back (LEASE-3): queue its buffer for the kernel and wake a waiter (PRESS-3). */
-  give(index: number, bid: number, length: number): void {
+  give(index: number, bid: number, length: number, bytes?: Uint8Array): void {
     // Released while a write still sends it: the buffer returns when that write completes.
-    if (this.pins.deferIfPinned(index, bid, length)) return;
+    if (this.pins.deferIfPinned(index, bid, length, bytes)) return;
     const c = this.#classes[index] as ClassState;
+    if (this.incremental) {
+      this.#givePiece(index, c, bid, length, bytes);
+      return;
+    }
     this.#ledger.returned(index, length);
     if (this.#closed) return;
     // Given back, so delivered before: its memory exists.
     if (this.#poison) new Uint8Array(this.#memoryOf(index, c, bid)).fill(POISON_BYTE);
+    this.#queueReturn((index << 16) | bid);
+    this.#backInRing(index, c);
+  }
+
+  #givePiece(index: number, c: ClassState, bid: number, length: number, bytes: Uint8Array | undefined): void {
+    const left = (c.pieces[bid] as number) - 1;
+    c.pieces[bid] = left;
+    this.#ledger.returned(index, length, left === 0 ? 1 : 0);
+    if (this.#closed) return;
+    // Only this lease's bytes: the kernel may be filling the rest of the buffer.
+    if (this.#poison) bytes?.fill(POISON_BYTE);
+    // The engine counts every piece back; the buffer returns to the ring with the last one, once
+    // the kernel is done with it.
+    const back = left === 0 && c.done[bid] === 1;
+    this.#queueReturn((index << 16) | bid | (back ? RETURN_LAST_PIECE : 0));
+    if (!back) return;
+    c.done[bid] = 0;
+    this.#backInRing(index, c);
+  }
+
+  #queueReturn(entry: number): void {
     const q = this.#returns;
+    // Full only with incremental buffers, whose leases can outnumber the buffers: apply it now.
+    if ((q[0] as number) + 1 >= q.length) this.#flushReturns();
     const n = (q[0] as number) + 1;
-    q[n] = (index << 16) | bid;
+    q[n] = entry;
     q[0] = n;
+  }
+
+  /** A buffer of class `index` is the kernel's again, as of the next pump: wake a waiter for it. */
+  #backInRing(index: number, c: ClassState): void {
     c.ringFree++;
     this.#ledger.setPressure(index, false);
     this.#requestPump();
@@ -240,8 +375,17 @@ export class UringBufferPool implements BufferPool {
    *
    * @internal
    */
-  quarantine(sizeClass: number, length: number): void {
-    this.#ledger.quarantine(sizeClass, length);
+  quarantine(sizeClass: number, length: number, buffer: number): void {
+    if (!this.incremental) {
+      this.#ledger.quarantine(sizeClass, length);
+      return;
+    }
+    // Its piece never comes back, so neither does the buffer; the buffer counts once.
+    const c = this.#classes[buffer >>> 16] as ClassState;
+    const bid = buffer & 0xffff;
+    const first = c.quarantined[bid] === 0;
+    c.quarantined[bid] = 1;
+    this.#ledger.leaked(buffer >>> 16, length, first ? 1 : 0);
   }
 
   stats(): PoolStatistics {
@@ -249,7 +393,10 @@ export class UringBufferPool implements BufferPool {
     const returning = new Array<number>(this.#classes.length).fill(0);
     const q = this.#returns;
     for (let i = 1; i <= (q[0] as number); i++) {
-      const index = (q[i] as number) >>> 16;
+      const entry = q[i] as number;
+      // Incremental: only the entry of a buffer's last piece gives a buffer back.
+      if (this.incremental && (entry & RETURN_LAST_PIECE) === 0) continue;
+      const index = (entry & ~RETURN_LAST_PIECE) >>> 16;
       returning[index] = (returning[index] as number) + 1;
     }
     return this.#ledger.stats((i) => returning[i] as number);
@@ -287,6 +434,15 @@ export class UringBufferPool implements BufferPool {
     }
     c.waking = false;
   }
+}
+
+function pieceCache(count: number, slots: number) {
+  return {
+    pieceMemory: new Array<ArrayBuffer | undefined>(count * slots).fill(undefined),
+    pieceOffsets: new Int32Array(count * slots),
+    nextSlot: new Int32Array(count),
+    slots,
+  };
 }
 
 function warn(warning: { message: string; code: string }): void {

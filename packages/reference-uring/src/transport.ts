@@ -174,14 +174,19 @@ export class UringTransport implements ChannelTransport, PoolWaiter {
     this.#startSend();
   }
 
-  /** One completion of this connection's multishot receive, armed on size class `group`. */
-  onRecv(res: number, flags: number, group: number): void {
+  /**
+   * One completion of this connection's multishot receive, armed on size class `group`; its bytes
+   * start at `offset` in an incremental buffer.
+   */
+  onRecv(res: number, flags: number, group: number, offset: number): void {
     const more = (flags & CQE_F_MORE) !== 0;
     if (!more) this.#recv = Recv.Idle;
     let eof = false;
     if (res > 0 && (flags & CQE_F_BUFFER) !== 0) {
       const bid = flags >>> CQE_BUFFER_SHIFT;
-      this.channel.received(group, bid, this.#loop.pool.take(group, bid, res));
+      const pool = this.#loop.pool;
+      // POOL-4: an incremental buffer's later reads could take only what is left of it.
+      this.channel.received(group, bid, pool.take(group, bid, res, offset, flags), pool.classSize(group) - offset);
       if (this.#recv === Recv.Armed) {
         // Paused meanwhile, or the sizer now maps elsewhere: end this receive; a new one follows
         // on the right class once the kernel confirms the end (SIZER-1, READ-3).

@@ -5,7 +5,7 @@
 import { deferred, echoHandler, netConnect, randomBytes, sha256, until, watchdog } from '@iolease/conformance';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { COUNTER_OVERFLOW_FLUSHES } from '../src/completion.ts';
+import { COUNTER_OVERFLOW_FLUSHES, RECORD_WORDS } from '../src/completion.ts';
 import { createEventLoop, type UringEventLoop } from '../src/index.ts';
 import { loadBinding } from '../src/native.ts';
 import { entry, openFds, runNode } from './helpers.ts';
@@ -103,7 +103,7 @@ describe('liveness of the io_uring loop', () => {
          sqEntries: 16, cqEntries: 64, classes: [{ size: 512, count: 4 }],
          onBatch(n) {
            batches++;
-           for (let i = 0; i < n; i++) if ((native.batch[i * 4] & 0xff) === binding.kinds.ACCEPT) accepts++;
+           for (let i = 0; i < n; i++) if ((native.batch[i * ${RECORD_WORDS}] & 0xff) === binding.kinds.ACCEPT) accepts++;
            if (batches === 1) throw new Error('batch callback bug');
          },
        });

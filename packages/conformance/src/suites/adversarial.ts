@@ -372,12 +372,14 @@ export function adversarialSuite(kit: Kit): void {
             held.push(lease);
           },
         }));
-        // Client 0 takes the only buffer; clients 1..4 then wait in the order they send.
+        // Client 0 takes the only buffer; clients 1..4 then wait in the order they send. Each
+        // sends a whole buffer's worth, so that a backend with incremental buffers, which would
+        // put several small messages into one buffer, runs out too.
         const sockets: net.Socket[] = [];
         for (let i = 0; i < 5; i++) {
           const socket = await netConnect(listener.address.port);
           sockets.push(socket);
-          socket.write(Buffer.alloc(100, i));
+          socket.write(Buffer.alloc(512, i));
           if (i === 0) await until(() => held.length === 1, 5000, 'PRESS-1 the first read');
           // Let this client's receive find the class empty before the next one sends.
           await new Promise((r) => setTimeout(r, 30));

@@ -170,15 +170,21 @@ export function leaseSuite(kit: Kit): void {
         const leases: Lease[] = [];
         const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => leases.push(lease) }));
         const socket = await netConnect(listener.address.port);
-        const sent: string[] = [];
+        // TCP keeps no message boundaries, and a backend with incremental buffers splits a
+        // message where a buffer ends: the held leases together must read as what was sent.
+        const received = () => leases.reduce((n, l) => n + l.length, 0);
+        let sent = '';
         for (let i = 0; i < 6; i++) {
           const text = `message-${i}-${'x'.repeat(i * 50)}`;
-          sent.push(text);
+          sent += text;
           socket.write(text);
-          await until(() => leases.length === i + 1, 5000, `read ${i}`);
+          await until(() => received() === sent.length, 5000, `read ${i}`);
         }
-        expect(leases.map((l) => Buffer.from(l.bytes).toString())).toEqual(sent);
-        for (const i of [3, 0, 5, 1, 4, 2]) (leases[i] as Lease).release();
+        expect(leases.length).toBeGreaterThanOrEqual(6);
+        expect(leases.map((l) => Buffer.from(l.bytes).toString()).join('')).toBe(sent);
+        // Out of order: by index mod 3, the later first.
+        const order = [...leases.keys()].sort((a, b) => (a % 3) - (b % 3) || b - a);
+        for (const i of order) (leases[i] as Lease).release();
         expect(loop.pool.stats().leasesOut).toBe(0);
         socket.destroy();
       });

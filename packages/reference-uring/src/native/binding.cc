@@ -94,11 +94,13 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
                            InstanceMethod<&NativeLoop::Features>("features"),
                            InstanceMethod<&NativeLoop::FaultsFired>("faultsFired"),
                            InstanceMethod<&NativeLoop::BufferMemory>("bufferMemory"),
+                           InstanceMethod<&NativeLoop::FlushReturns>("flushReturns"),
                            InstanceMethod<&NativeLoop::Destroy>("destroy"),
                        });
   }
 
-  // new NativeLoop({ sqEntries, cqEntries, classes: [{ size, count }], onBatch })
+  // new NativeLoop({ sqEntries, cqEntries, classes: [{ size, count }], incremental, onBatch })
+  // `incremental`: incremental buffer consumption where the kernel has it.
   explicit NativeLoop(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeLoop>(info) {
     Napi::Env env = info.Env();
     Napi::Object options = info[0].As<Napi::Object>();
@@ -111,6 +113,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
       eo.classes.push_back({c.Get("size").As<Napi::Number>().Uint32Value(),
                             c.Get("count").As<Napi::Number>().Uint32Value()});
     }
+    eo.incremental = options.Get("incremental").ToBoolean();
     on_batch_ = Napi::Persistent(options.Get("onBatch").As<Napi::Function>());
     // Optional: a loop that never sends (the package's own engine tests) needs none.
     Napi::Value on_flush = options.Get("onFlush");
@@ -393,6 +396,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     f.Set("registeredRing", ring.ring_registered());
     f.Set("sendZeroCopy", ring.SupportsOp(IORING_OP_SEND_ZC));
     f.Set("recvSendBundle", (ring.features() & kFeatRecvSendBundle) != 0);
+    f.Set("incrementalBuffers", engine_.incremental());
     f.Set("faultInjection", engine_.faults().enabled());
     return f;
   }
@@ -406,9 +410,11 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     return out;
   }
 
-  // bufferMemory(classIndex, bid) -> an ArrayBuffer of exactly that buffer's memory. The pool
-  // asks once per buffer and keeps it, so a lease's `bytes.buffer` never reaches another
-  // buffer (LEASE-1) and no read creates an object for its memory.
+  // bufferMemory(classIndex, bid[, offset, length]) -> an ArrayBuffer of exactly that buffer's
+  // memory, or of that piece of it. The pool asks once per buffer and keeps it, so a lease's
+  // `bytes.buffer` never reaches another buffer (LEASE-11) and no read creates an object for its
+  // memory. An incremental buffer is shared by several reads while the kernel still fills the
+  // rest, so there each read gets an ArrayBuffer of its own bytes alone.
   Napi::Value BufferMemory(const Napi::CallbackInfo& info) {
     Alive(info);
     const uint32_t index = U32(info, 0);
@@ -417,10 +423,18 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
       throw Napi::RangeError::New(info.Env(), "no such pool buffer");
     }
     const ClassMemory& m = memory_[index];
+    const uint32_t offset = info.Length() > 3 ? U32(info, 2) : 0;
+    const uint32_t length = info.Length() > 3 ? U32(info, 3) : m.size;
+    if (offset > m.size || length > m.size - offset) throw Napi::RangeError::New(info.Env(), "no such piece of a pool buffer");
     m.area->Ref();
     return Napi::ArrayBuffer::New(
-        info.Env(), m.area->data() + static_cast<size_t>(bid) * m.size, m.size,
+        info.Env(), m.area->data() + static_cast<size_t>(bid) * m.size + offset, length,
         [](Napi::Env, void*, PoolMemory* area) { area->Unref(); }, m.area);
+  }
+
+  Napi::Value FlushReturns(const Napi::CallbackInfo& info) {
+    if (!torn_down_) engine_.ApplyReturns();
+    return info.Env().Undefined();
   }
 
   Napi::Value Destroy(const Napi::CallbackInfo& info) {
@@ -473,6 +487,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   kinds.Set("INTERNAL", static_cast<uint32_t>(OpKind::kInternal));
   kinds.Set("WRITABLE", static_cast<uint32_t>(OpKind::kWritable));
   kinds.Set("ROOM_POLL", static_cast<uint32_t>(OpKind::kRoomPoll));
+  kinds.Set("BUFFER_DONE", static_cast<uint32_t>(OpKind::kBufferDone));
   exports.Set("kinds", kinds);
   exports.Set("maxIov", kMaxIov);
   return exports;

@@ -4,6 +4,11 @@
 //
 // The data area outlives the registration: leases view it from JavaScript, so the binding takes
 // it (TakeData) into a PoolMemory, which frees it once no lease's ArrayBuffer can read it.
+//
+// Incremental consumption (IOU_PBUF_RING_INC, 6.12): the kernel fills a buffer a piece at a
+// time, one piece per receive, and says with IORING_CQE_F_BUF_MORE that it will fill more of it.
+// Each piece is a lease of its own, so a buffer goes back to the ring only once the kernel is
+// done with it and every piece JavaScript holds has come back.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +19,7 @@
 
 namespace iolease {
 
+
 class BufferRing {
  public:
   BufferRing() = default;
@@ -23,7 +29,21 @@ class BufferRing {
 
   // Maps the ring and data memory and registers the ring as group `bgid`, every buffer
   // initially in the kernel's hands. Returns 0 or -errno (`failed_call` says which call).
-  int Init(Ring* ring, uint16_t bgid, uint32_t size, uint32_t count, const char** failed_call);
+  // With `incremental`, asks for incremental consumption, and falls back to whole buffers on a
+  // kernel without it (before 6.12).
+  int Init(Ring* ring, uint16_t bgid, uint32_t size, uint32_t count, bool incremental, const char** failed_call);
+
+  // Whether the kernel consumes this ring's buffers incrementally.
+  bool incremental() const { return incremental_; }
+  // Incremental: the kernel put `length` bytes into buffer `bid`, after those of its earlier
+  // pieces, and is done with the buffer unless `more`. Returns the piece's offset in the buffer.
+  uint32_t Consume(uint16_t bid, uint32_t length, bool more);
+  // Incremental: JavaScript holds one more piece of `bid` (a lease, or data held for a channel).
+  void PieceOut(uint16_t bid);
+  // Incremental: a piece of `bid` came back. Whether the buffer went back to the ring with it.
+  bool PieceBack(uint16_t bid);
+  // Incremental: puts `bid` back in the ring if the kernel is done with it and no piece is out.
+  bool RequeueIfFree(uint16_t bid);
 
   // The kernel filled `length` bytes of buffer `bid` for a completion that is delivered. Bytes
   // an earlier, longer fill left behind are wiped, so a lease's ArrayBuffer holds nothing past
@@ -62,6 +82,12 @@ class BufferRing {
   bool registered_ = false;
   uint8_t* data_ = nullptr;
   std::unique_ptr<uint32_t[]> extents_;  // per buffer: how far from its start it may hold old bytes
+  // Incremental only, per buffer: bytes the kernel filled since it was last queued, pieces
+  // JavaScript holds, and whether the kernel may still fill it.
+  std::unique_ptr<uint32_t[]> offsets_;
+  std::unique_ptr<uint32_t[]> pieces_;
+  std::unique_ptr<uint8_t[]> in_kernel_;
+  bool incremental_ = false;
   bool owns_data_ = true;
   uint32_t size_ = 0;
   uint32_t count_ = 0;

@@ -41,7 +41,10 @@ int Engine::Init(const EngineOptions& options, std::string* failed_call) {
   for (size_t i = 0; i < options.classes.size(); i++) {
     auto br = std::make_unique<BufferRing>();
     const char* call = nullptr;
-    ret = br->Init(&ring_, static_cast<uint16_t>(i), options.classes[i].size, options.classes[i].count, &call);
+    // Every class alike: the first class's registration settles what the kernel supports.
+    const bool incremental = options.incremental && (i == 0 || classes_[0]->incremental());
+    ret = br->Init(&ring_, static_cast<uint16_t>(i), options.classes[i].size, options.classes[i].count, incremental,
+                   &call);
     if (ret < 0) {
       *failed_call = call;
       return ret;
@@ -163,10 +166,7 @@ int Engine::ArmRecv(uint32_t slot, uint32_t group, bool multishot) {
   const uint64_t user_data = EncodeUserData(OpKind::kRecv, slot, s->generation, static_cast<uint8_t>(group));
   if (faults_.Fire(Fault::kArmNoBuffers)) {
     // As the kernel answers a receive armed on an empty ring: at once, without data.
-    io_uring_cqe cqe = {};
-    cqe.user_data = user_data;
-    cqe.res = -ENOBUFS;
-    synthetic_.push_back(cqe);
+    synthetic_.push_back(MakeRecord(user_data, -ENOBUFS));
     return 0;
   }
   s->recv_user_data = user_data;
@@ -294,10 +294,7 @@ int Engine::Close(uint32_t slot, bool abortive) {
     // as the cancel ends a poll in the kernel, or the channel would wait for it for good.
     room_.Remove(fd);
     s->room_watched = false;
-    io_uring_cqe cqe = {};
-    cqe.user_data = EncodeUserData(OpKind::kWritable, slot, generation);
-    cqe.res = -ECANCELED;
-    synthetic_.push_back(cqe);
+    synthetic_.push_back(MakeRecord(EncodeUserData(OpKind::kWritable, slot, generation), -ECANCELED));
   }
   // The kernel owns closing the fd from here; the slot stays reserved until JavaScript frees it.
   s->fd = -1;
@@ -325,10 +322,7 @@ void Engine::InjectRecvEnd(uint32_t slot, uint64_t recv_user_data, bool reset) {
     // The receive ends now, with ECONNRESET, as if the peer had reset; whatever the kernel still
     // delivers for it is dropped (its buffers go back to the ring), as a reset discards it.
     s->fault_swallow_recv = true;
-    io_uring_cqe cqe = {};
-    cqe.user_data = recv_user_data;
-    cqe.res = -ECONNRESET;
-    synthetic_.push_back(cqe);
+    synthetic_.push_back(MakeRecord(recv_user_data, -ECONNRESET));
   }
   io_uring_sqe* sqe = Sqe(Direct(1));
   sqe->opcode = IORING_OP_ASYNC_CANCEL;
@@ -375,11 +369,17 @@ void Engine::FlushReturns() {
   const uint32_t n = std::min(static_cast<uint32_t>(q[0]), shared_.returns_capacity);
   if (n == 0) return;
   for (uint32_t i = 1; i <= n; i++) {
-    const uint32_t v = static_cast<uint32_t>(q[i]);
+    const uint32_t v = static_cast<uint32_t>(q[i]) & ~kReturnLastPiece;
     const uint32_t cls = v >> 16;
     const uint32_t bid = v & 0xffff;
     if (cls >= classes_.size() || bid >= classes_[cls]->count()) continue;
-    classes_[cls]->Recycle(static_cast<uint16_t>(bid));
+    BufferRing& br = *classes_[cls];
+    // Incremental: one entry per piece; the buffer goes back with the last one the kernel is done with.
+    if (br.incremental()) {
+      if (!br.PieceBack(static_cast<uint16_t>(bid))) continue;
+    } else {
+      br.Recycle(static_cast<uint16_t>(bid));
+    }
     touched_[cls] = 1;
   }
   q[0] = 0;
@@ -390,43 +390,57 @@ void Engine::FlushReturns() {
   }
 }
 
-bool Engine::DropIfStale(const io_uring_cqe& cqe) {
+void Engine::DropBuffer(uint32_t group, uint32_t flags, int32_t res, uint32_t* count, uint32_t max) {
+  if ((flags & IORING_CQE_F_BUFFER) == 0 || group >= classes_.size()) return;
+  BufferRing& br = *classes_[group];
+  const auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+  const uint32_t length = res > 0 ? static_cast<uint32_t>(res) : 0;
+  if (!br.incremental()) {
+    br.FilledUnseen(bid, length);
+    br.Recycle(bid);
+    br.Publish();
+    return;
+  }
+  const bool more = (flags & kCqeFBufMore) != 0;
+  br.Consume(bid, length, more);
+  if (more) return;  // the kernel goes on filling it: the next piece says when it is done
+  if (br.RequeueIfFree(bid)) {
+    br.Publish();
+    return;
+  }
+  // JavaScript holds pieces of it and counts it as the kernel's until it hears otherwise: tell it,
+  // or it would wake waiters for a buffer the ring no longer has (PRESS-8).
+  Emit(count, max, MakeRecord(EncodeUserData(OpKind::kBufferDone, 0, 0, static_cast<uint8_t>(group)), 0, flags));
+}
+
+bool Engine::DropIfStale(const io_uring_cqe& cqe, uint32_t* count, uint32_t max) {
   const uint32_t slot = UserDataSlot(cqe.user_data);
   const Socket* s = sockets_.Get(slot);
   if (s != nullptr && s->generation == UserDataGeneration(cqe.user_data)) return false;
   shared_.counters[kStaleCompletions] += 1;
   const uint32_t kind = UserDataKind(cqe.user_data);
-  if (kind == static_cast<uint32_t>(OpKind::kRecv) && (cqe.flags & IORING_CQE_F_BUFFER) != 0) {
-    const uint32_t group = UserDataGroup(cqe.user_data);
-    if (group < classes_.size()) {
-      const auto bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
-      classes_[group]->FilledUnseen(bid, cqe.res > 0 ? static_cast<uint32_t>(cqe.res) : 0);
-      classes_[group]->Recycle(bid);
-      classes_[group]->Publish();
-    }
+  if (kind == static_cast<uint32_t>(OpKind::kRecv)) {
+    DropBuffer(UserDataGroup(cqe.user_data), cqe.flags, cqe.res, count, max);
   } else if (kind == static_cast<uint32_t>(OpKind::kAccept) && cqe.res >= 0) {
     close(cqe.res);
   }
   return true;
 }
 
-void Engine::Emit(uint32_t* count, uint32_t max, uint64_t user_data, int32_t res, uint32_t flags) {
+void Engine::Emit(uint32_t* count, uint32_t max, const Record& record) {
   if (*count >= max) {
-    io_uring_cqe cqe = {};
-    cqe.user_data = user_data;
-    cqe.res = res;
-    cqe.flags = flags;
-    synthetic_.push_back(cqe);
+    synthetic_.push_back(record);
     return;
   }
-  WriteRecord(shared_.batch + (*count)++ * kRecordWords, user_data, res, flags);
+  WriteRecord(shared_.batch + (*count)++ * kRecordWords, record);
 }
 
-void Engine::WriteRecord(int32_t* r, uint64_t user_data, int32_t res, uint32_t flags) {
-  r[kFieldKind] = static_cast<int32_t>(UserDataKind(user_data) | (UserDataGroup(user_data) << 8));
-  r[kFieldSlot] = static_cast<int32_t>(UserDataSlot(user_data));
-  r[kFieldRes] = res;
-  r[kFieldFlags] = static_cast<int32_t>(flags);
+void Engine::WriteRecord(int32_t* r, const Record& record) {
+  r[kFieldKind] = static_cast<int32_t>(UserDataKind(record.user_data) | (UserDataGroup(record.user_data) << 8));
+  r[kFieldSlot] = static_cast<int32_t>(UserDataSlot(record.user_data));
+  r[kFieldRes] = record.res;
+  r[kFieldFlags] = static_cast<int32_t>(record.flags);
+  r[kFieldOffset] = static_cast<int32_t>(record.offset);
 }
 
 uint32_t Engine::DrainInto(uint32_t max) {
@@ -434,10 +448,7 @@ uint32_t Engine::DrainInto(uint32_t max) {
   uint32_t count = 0;
   // Made-up completions first: they stand for results the kernel would have given at once.
   size_t used = 0;
-  for (; used < synthetic_.size() && count < max; used++) {
-    const io_uring_cqe& cqe = synthetic_[used];
-    WriteRecord(out + count++ * kRecordWords, cqe.user_data, cqe.res, cqe.flags);
-  }
+  for (; used < synthetic_.size() && count < max; used++) WriteRecord(out + count++ * kRecordWords, synthetic_[used]);
   synthetic_.erase(synthetic_.begin(), synthetic_.begin() + static_cast<ptrdiff_t>(used));
 
   uint32_t head;
@@ -456,7 +467,7 @@ uint32_t Engine::DrainInto(uint32_t max) {
           if (s == nullptr || !s->room_watched) continue;
           room_.Remove(s->fd);
           s->room_watched = false;
-          Emit(&count, max, EncodeUserData(OpKind::kWritable, slot, s->generation), cqe.res, 0);
+          Emit(&count, max, MakeRecord(EncodeUserData(OpKind::kWritable, slot, s->generation), cqe.res));
         }
         continue;
       }
@@ -465,15 +476,16 @@ uint32_t Engine::DrainInto(uint32_t max) {
         if (s == nullptr || s->generation != UserDataGeneration(user_data) || !s->room_watched) return;
         room_.Remove(s->fd);
         s->room_watched = false;
-        Emit(&count, max, user_data, static_cast<int32_t>(events & (POLLOUT | POLLERR | POLLHUP)), 0);
+        Emit(&count, max, MakeRecord(user_data, static_cast<int32_t>(events & (POLLOUT | POLLERR | POLLHUP))));
       });
       ArmRoomPoll();
       continue;
     }
-    if (kind == static_cast<uint32_t>(OpKind::kInternal) || DropIfStale(cqe)) continue;
+    if (kind == static_cast<uint32_t>(OpKind::kInternal) || DropIfStale(cqe, &count, max)) continue;
     const uint32_t slot = UserDataSlot(cqe.user_data);
     int32_t res = cqe.res;
     uint32_t flags = cqe.flags;
+    uint32_t offset = 0;
     if (kind == static_cast<uint32_t>(OpKind::kWritable) && res >= 0 && (res & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) == 0) {
       // Only POLLRDHUP: the peer half-closed, and says nothing about room. Wait in the RoomWatch.
       Socket* s = sockets_.Get(slot);
@@ -496,26 +508,30 @@ uint32_t Engine::DrainInto(uint32_t max) {
     } else if (kind == static_cast<uint32_t>(OpKind::kRecv)) {
       Socket* s = sockets_.Get(slot);
       if (s->fault_swallow_recv) {
-        if ((flags & IORING_CQE_F_BUFFER) != 0 && UserDataGroup(cqe.user_data) < classes_.size()) {
-          BufferRing& ring = *classes_[UserDataGroup(cqe.user_data)];
-          const auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
-          ring.FilledUnseen(bid, res > 0 ? static_cast<uint32_t>(res) : 0);
-          ring.Recycle(bid);
-          ring.Publish();
-        }
+        DropBuffer(UserDataGroup(cqe.user_data), flags, res, &count, max);
         if ((flags & IORING_CQE_F_MORE) == 0) s->fault_swallow_recv = false;
         continue;
       }
       if ((flags & IORING_CQE_F_BUFFER) != 0 && UserDataGroup(cqe.user_data) < classes_.size()) {
-        classes_[UserDataGroup(cqe.user_data)]->Filled(static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT),
-                                                        res > 0 ? static_cast<uint32_t>(res) : 0);
+        BufferRing& br = *classes_[UserDataGroup(cqe.user_data)];
+        const auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+        if (res <= 0) {
+          // A buffer with no bytes is no lease: JavaScript takes only receives that carry data.
+          DropBuffer(UserDataGroup(cqe.user_data), flags, res, &count, max);
+          flags &= ~IORING_CQE_F_BUFFER;
+        } else if (br.incremental()) {
+          offset = br.Consume(bid, static_cast<uint32_t>(res), (flags & kCqeFBufMore) != 0);
+          br.PieceOut(bid);
+        } else {
+          br.Filled(bid, static_cast<uint32_t>(res));
+        }
       }
       if ((flags & IORING_CQE_F_MORE) != 0 && res > 0 && s->fd >= 0) {
         if (faults_.Fire(Fault::kCancelRecv)) InjectRecvEnd(slot, cqe.user_data, false);
         else if (faults_.Fire(Fault::kResetRecv)) InjectRecvEnd(slot, cqe.user_data, true);
       }
     }
-    Emit(&count, max, cqe.user_data, res, flags);
+    Emit(&count, max, MakeRecord(cqe.user_data, res, flags, offset));
   }
   if (consumed > 0) ring_.CqAdvance(head + consumed);
   if (count > 0) {

@@ -38,6 +38,7 @@ struct SizeClass {
 struct EngineOptions {
   RingOptions ring;
   std::vector<SizeClass> classes;
+  bool incremental = false;  // incremental buffer consumption where the kernel has it
   const char* faults = nullptr;  // the fault schedule of a test build (faults.h)
 };
 
@@ -93,6 +94,8 @@ class Engine {
   int eventfd() const { return event_fd_; }
   const Ring& ring() const { return ring_; }
   BufferRing& buffer_ring(uint32_t i) { return *classes_[i]; }
+  // Whether the kernel consumes the pool's buffers incrementally (all classes alike).
+  bool incremental() const { return !classes_.empty() && classes_[0]->incremental(); }
   uint32_t class_count() const { return static_cast<uint32_t>(classes_.size()); }
   uint32_t total_buffers() const { return total_buffers_; }
   SocketTable& sockets() { return sockets_; }
@@ -119,6 +122,11 @@ class Engine {
   int Shutdown(uint32_t slot);
   int Close(uint32_t slot, bool abortive);
   void FreeSlot(uint32_t slot) { sockets_.Free(slot); }
+  // Moves the buffers JavaScript queued for return into their rings now, for a queue that is
+  // full before the next pump (incremental buffers, whose leases outnumber the buffers).
+  void ApplyReturns() {
+    if (!destroyed_) FlushReturns();
+  }
 
   // Submits queued operations and drains completions; `deliver(n)` is called once per batch of
   // n records. `prepare()` runs right before each enter, to submit the sends JavaScript queued,
@@ -163,14 +171,27 @@ class Engine {
   int WatchRoom(Socket* s, uint32_t slot);
   // Keeps one io_uring poll on the RoomWatch's epoll fd while it watches anything.
   void ArmRoomPoll();
+  // A completion as the batch carries it (see kRecordWords).
+  struct Record {
+    uint64_t user_data;
+    int32_t res;
+    uint32_t flags;
+    uint32_t offset;
+  };
+  static Record MakeRecord(uint64_t user_data, int32_t res, uint32_t flags = 0, uint32_t offset = 0) {
+    return Record{user_data, res, flags, offset};
+  }
   // Writes one completion record into the batch, or keeps it for the next one if the batch is full.
-  void Emit(uint32_t* count, uint32_t max, uint64_t user_data, int32_t res, uint32_t flags);
-  static void WriteRecord(int32_t* record, uint64_t user_data, int32_t res, uint32_t flags);
+  void Emit(uint32_t* count, uint32_t max, const Record& record);
+  static void WriteRecord(int32_t* out, const Record& record);
+  // A receive's buffer that no one will see (its socket is gone, or the fault plan swallows it)
+  // goes back to the ring, or, incremental, once the kernel and JavaScript are done with it.
+  void DropBuffer(uint32_t group, uint32_t flags, int32_t res, uint32_t* count, uint32_t max);
   uint16_t Generation(uint32_t slot) { return sockets_.Get(slot)->generation; }
   void FlushReturns();
   uint32_t DrainInto(uint32_t max);
   // Whether a completion names a socket that no longer exists; if so, frees what it carries.
-  bool DropIfStale(const io_uring_cqe& cqe);
+  bool DropIfStale(const io_uring_cqe& cqe, uint32_t* count, uint32_t max);
   // Enters with GETEVENTS; false if the kernel refused (EAGAIN/EBUSY), error set on failure.
   bool EnterAndCount(PumpResult* result);
   // Fault injection: ends slot's receive after a completion, by a cancel or as a reset.
@@ -185,7 +206,7 @@ class Engine {
   std::deque<io_uring_sqe> backlog_;
   // Completions no kernel operation will post (made up by the fault plan, or ending a RoomWatch
   // wait), and ones a full batch had no room for: delivered first, in order.
-  std::vector<io_uring_cqe> synthetic_;
+  std::vector<Record> synthetic_;
   FaultPlan faults_;
   RoomWatch room_;
   bool room_poll_armed_ = false;

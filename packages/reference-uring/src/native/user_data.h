@@ -24,6 +24,10 @@ enum class OpKind : uint32_t {
   kInternal = 8,     // the engine's own operations (fault injection); never reach JavaScript
   kWritable = 9,     // a one-shot poll for POLLOUT: a channel's socket has room again
   kRoomPoll = 10,    // the poll of the RoomWatch epoll instance; never reaches JavaScript
+  // No operation: the kernel finished an incremental buffer whose last piece no one will see (a
+  // completion dropped as stale), while JavaScript still holds earlier pieces of it. Slot 0; the
+  // group as for kRecv and the buffer id in the flags, as a receive carries them.
+  kBufferDone = 11,
 };
 
 inline uint64_t EncodeUserData(OpKind kind, uint32_t slot, uint16_t generation, uint8_t group = 0) {
@@ -35,11 +39,16 @@ inline uint8_t UserDataGroup(uint64_t user_data) { return static_cast<uint8_t>(u
 inline uint16_t UserDataGeneration(uint64_t user_data) { return static_cast<uint16_t>(user_data >> 32); }
 inline uint32_t UserDataSlot(uint64_t user_data) { return static_cast<uint32_t>(user_data); }
 
-// One completion as JavaScript reads it from the shared batch: four int32 words.
+// One completion as JavaScript reads it from the shared batch: five int32 words.
 // kFieldKind holds the kind in its low 8 bits and, for kRecv, the buffer group in the next 8.
 // For kAccept, `res` is the new channel's slot (or -errno) rather than the kernel's fd.
-constexpr uint32_t kRecordWords = 4;
-enum RecordField : uint32_t { kFieldKind = 0, kFieldSlot = 1, kFieldRes = 2, kFieldFlags = 3 };
+// kFieldOffset is, for a receive into an incremental buffer, where in the buffer its bytes start.
+constexpr uint32_t kRecordWords = 5;
+enum RecordField : uint32_t { kFieldKind = 0, kFieldSlot = 1, kFieldRes = 2, kFieldFlags = 3, kFieldOffset = 4 };
+
+// A return queue entry is (class << 16 | bid); JavaScript may set this bit on the entry that
+// gives back an incremental buffer's last piece, to count returning buffers (POOL-5).
+constexpr uint32_t kReturnLastPiece = 1U << 30;
 
 // Most size classes a loop may have: a receive's group is 8 bits of its user_data (spec POOL-2).
 constexpr uint32_t kMaxClasses = 64;
