@@ -8,6 +8,7 @@ import {
   type Unsubscribe,
 } from '@iolease/interfaces';
 import { CQE_F_BUF_MORE, RETURN_LAST_PIECE } from './completion.js';
+import { PieceBooks } from './pieces.js';
 
 /** What the pool asks of a channel waiting for buffers of an exhausted class. */
 export interface PoolWaiter {
@@ -41,32 +42,9 @@ interface ClassState {
   wakes: number;
   /** Set while #wake runs for this class, so a wake handed back inside it does not recurse. */
   waking: boolean;
-  /**
-   * Incremental buffers only, per buffer: the pieces (leases) out, and whether the kernel is
-   * done with it and it left the ring; a buffer whose pieces are all back then returns. Whether
-   * a leaked piece made it quarantined (DIAG-2): counted there once.
-   */
-  readonly pieces: Int32Array;
-  readonly done: Uint8Array;
-  readonly quarantined: Uint8Array;
-  /**
-   * Incremental only: the ArrayBuffers of pieces, kept for the buffer's later rounds, as whole
-   * buffers keep theirs: a stream of like messages puts the k-th read of every round of a buffer
-   * at the same offset, and so finds the k-th piece's memory again. `slots` per buffer, the
-   * k-th at `bid * slots + k`, with the offset it covers; `nextSlot` per buffer is the k of its
-   * next piece.
-   */
-  readonly pieceMemory: (ArrayBuffer | undefined)[];
-  readonly pieceOffsets: Int32Array;
-  readonly nextSlot: Int32Array;
-  readonly slots: number;
+  /** The class's books of pieces, with incremental buffers (POOL-4). */
+  readonly pieces: PieceBooks | undefined;
 }
-
-/**
- * Piece ArrayBuffers a buffer keeps for reuse: one per 64 bytes, at most 256 (reads past the
- * 256th of a round make their memory each time). Bounded by the pool, not by traffic (POOL-6).
- */
-const pieceSlotsPer = (size: number) => Math.min(Math.ceil(size / 64), 256);
 
 /**
  * The JavaScript side of the loop-owned pool (spec §3, §7): memory views, accounting, and
@@ -121,10 +99,7 @@ export class UringBufferPool implements BufferPool {
       waiters: [],
       wakes: 0,
       waking: false,
-      pieces: new Int32Array(options.incremental ? c.count : 0),
-      done: new Uint8Array(options.incremental ? c.count : 0),
-      quarantined: new Uint8Array(options.incremental ? c.count : 0),
-      ...pieceCache(options.incremental ? c.count : 0, pieceSlotsPer(c.size)),
+      pieces: options.incremental ? new PieceBooks(c.count, c.size) : undefined,
     }));
     this.#returns = returns;
     this.#poison = options.poison;
@@ -171,42 +146,18 @@ export class UringBufferPool implements BufferPool {
    */
   take(index: number, bid: number, length: number, offset: number, flags: number): Uint8Array {
     const c = this.#classes[index] as ClassState;
-    if (this.incremental) return this.#takePiece(index, c, bid, length, offset, flags);
-    this.#ledger.taken(index, length);
-    this.#leftRing(index, c);
-    return new Uint8Array(this.#memoryOf(index, c, bid), 0, length);
-  }
-
-  #takePiece(index: number, c: ClassState, bid: number, length: number, offset: number, flags: number): Uint8Array {
-    const first = c.pieces[bid] === 0;
-    c.pieces[bid] = (c.pieces[bid] as number) + 1;
-    this.#ledger.taken(index, length, first ? 1 : 0);
-    if ((flags & CQE_F_BUF_MORE) === 0) {
-      c.done[bid] = 1;
+    const pieces = c.pieces;
+    if (pieces === undefined) {
+      this.#ledger.taken(index, length);
       this.#leftRing(index, c);
+      return new Uint8Array(this.#memoryOf(index, c, bid), 0, length);
     }
-    return new Uint8Array(this.#pieceMemoryOf(index, c, bid, offset, length));
-  }
-
-  /**
-   * The kernel may still fill the rest of an incremental buffer, and other leases hold its earlier
-   * bytes: a read's ArrayBuffer holds its own bytes alone (LEASE-11). Made once per piece of a
-   * buffer, and reused when a later round of the buffer puts a read at the same place: a piece is
-   * read again only after every lease of the buffer came back.
-   */
-  #pieceMemoryOf(index: number, c: ClassState, bid: number, offset: number, length: number): ArrayBuffer {
-    // Offsets only grow within a round, which starts at 0 (the buffer back in the ring).
-    const k = offset === 0 ? 0 : (c.nextSlot[bid] as number);
-    c.nextSlot[bid] = k + 1;
-    if (k >= c.slots) return this.#newPiece(index, bid, offset, length);
-    const slot = bid * c.slots + k;
-    let memory = c.pieceMemory[slot];
-    if (memory === undefined || c.pieceOffsets[slot] !== offset || memory.byteLength !== length || memory.detached) {
-      memory = this.#newPiece(index, bid, offset, length);
-      c.pieceMemory[slot] = memory;
-      c.pieceOffsets[slot] = offset;
-    }
-    return memory;
+    const more = (flags & CQE_F_BUF_MORE) !== 0;
+    this.#ledger.taken(index, length, pieces.taken(bid, more) ? 1 : 0);
+    if (!more) this.#leftRing(index, c);
+    // The kernel may still fill the rest of the buffer, and other leases hold its earlier bytes:
+    // this read's ArrayBuffer holds its own bytes alone (LEASE-11).
+    return new Uint8Array(pieces.memory(bid, offset, length, () => this.#newPiece(index, bid, offset, length)));
   }
 
   #newPiece(index: number, bid: number, offset: number, length: number): ArrayBuffer {
@@ -230,9 +181,7 @@ export class UringBufferPool implements BufferPool {
    */
   bufferDone(index: number, bid: number): void {
     const c = this.#classes[index] as ClassState;
-    if (!this.incremental || (c.pieces[bid] as number) === 0) return; // back already: the engine requeues it
-    c.done[bid] = 1;
-    this.#leftRing(index, c);
+    if (c.pieces?.kernelDone(bid)) this.#leftRing(index, c);
   }
 
   #memoryOf(index: number, c: ClassState, bid: number): ArrayBuffer {
@@ -253,8 +202,8 @@ export class UringBufferPool implements BufferPool {
     // Released while a write still sends it: the buffer returns when that write completes.
     if (this.pins.deferIfPinned(index, bid, length, bytes)) return;
     const c = this.#classes[index] as ClassState;
-    if (this.incremental) {
-      this.#givePiece(index, c, bid, length, bytes);
+    if (c.pieces !== undefined) {
+      this.#givePiece(index, c, c.pieces, bid, length, bytes);
       return;
     }
     this.#ledger.returned(index, length);
@@ -265,20 +214,24 @@ export class UringBufferPool implements BufferPool {
     this.#backInRing(index, c);
   }
 
-  #givePiece(index: number, c: ClassState, bid: number, length: number, bytes: Uint8Array | undefined): void {
-    const left = (c.pieces[bid] as number) - 1;
-    c.pieces[bid] = left;
-    this.#ledger.returned(index, length, left === 0 ? 1 : 0);
+  #givePiece(
+    index: number,
+    c: ClassState,
+    pieces: PieceBooks,
+    bid: number,
+    length: number,
+    bytes: Uint8Array | undefined,
+  ): void {
+    const buffer = pieces.given(bid);
+    this.#ledger.returned(index, length, buffer === 'others' ? 0 : 1);
     if (this.#closed) return;
     // Only this lease's bytes: the kernel may be filling the rest of the buffer.
     if (this.#poison) bytes?.fill(POISON_BYTE);
     // The engine counts every piece back; the buffer returns to the ring with the last one, once
     // the kernel is done with it.
-    const back = left === 0 && c.done[bid] === 1;
+    const back = buffer === 'last-back';
     this.#queueReturn((index << 16) | bid | (back ? RETURN_LAST_PIECE : 0));
-    if (!back) return;
-    c.done[bid] = 0;
-    this.#backInRing(index, c);
+    if (back) this.#backInRing(index, c);
   }
 
   #queueReturn(entry: number): void {
@@ -376,16 +329,10 @@ export class UringBufferPool implements BufferPool {
    * @internal
    */
   quarantine(sizeClass: number, length: number, buffer: number): void {
-    if (!this.incremental) {
-      this.#ledger.quarantine(sizeClass, length);
-      return;
-    }
+    const pieces = (this.#classes[buffer >>> 16] as ClassState).pieces;
+    if (pieces === undefined) this.#ledger.quarantine(sizeClass, length);
     // Its piece never comes back, so neither does the buffer; the buffer counts once.
-    const c = this.#classes[buffer >>> 16] as ClassState;
-    const bid = buffer & 0xffff;
-    const first = c.quarantined[bid] === 0;
-    c.quarantined[bid] = 1;
-    this.#ledger.leaked(buffer >>> 16, length, first ? 1 : 0);
+    else this.#ledger.leaked(buffer >>> 16, length, pieces.quarantine(buffer & 0xffff) ? 1 : 0);
   }
 
   stats(): PoolStatistics {
@@ -434,15 +381,6 @@ export class UringBufferPool implements BufferPool {
     }
     c.waking = false;
   }
-}
-
-function pieceCache(count: number, slots: number) {
-  return {
-    pieceMemory: new Array<ArrayBuffer | undefined>(count * slots).fill(undefined),
-    pieceOffsets: new Int32Array(count * slots),
-    nextSlot: new Int32Array(count),
-    slots,
-  };
 }
 
 function warn(warning: { message: string; code: string }): void {
