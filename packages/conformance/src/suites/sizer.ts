@@ -1,4 +1,9 @@
-import { AdaptiveRecvByteBufferSizer, FixedRecvByteBufferSizer, type RecvByteBufferSizer } from '@iolease/interfaces';
+import {
+  AdaptiveRecvByteBufferSizer,
+  FixedRecvByteBufferSizer,
+  type IoleaseError,
+  type RecvByteBufferSizer,
+} from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { connectToNetPeer, deferred, randomBytes, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
@@ -91,6 +96,7 @@ export function sizerSuite(kit: Kit): void {
       expect(sizes.has(65536)).toBe(true);
     });
 
+    const sizerBug = new Error('broken sizer');
     it.each([
       ['returns 0', () => 0],
       ['returns NaN', () => Number.NaN],
@@ -98,16 +104,16 @@ export function sizerSuite(kit: Kit): void {
       [
         'throws',
         () => {
-          throw new Error('broken sizer');
+          throw sizerBug;
         },
       ],
-    ])('SIZER-3 a sizer that %s fails the channel with ERR_IOLEASE_INVALID_SIZER', async (_what, nextReadSize) => {
+    ])('SIZER-3 a sizer that %s fails the channel with ERR_IOLEASE_INVALID_SIZER', async (what, nextReadSize) => {
       await withLoop(undefined, async (loop) => {
-        const failed = deferred<string>();
+        const failed = deferred<IoleaseError>();
         const closed = deferred();
         const { peer } = await connectToNetPeer(
           loop,
-          { onError: (_c, e) => failed.resolve(e.code), onClose: () => closed.resolve() },
+          { onError: (_c, e) => failed.resolve(e), onClose: () => closed.resolve() },
           { sizer: () => ({ nextReadSize, record: () => {} }) },
         );
         // A completion backend asks the sizer when it arms a receive, a readiness backend before
@@ -115,8 +121,47 @@ export function sizerSuite(kit: Kit): void {
         // them unread may reset the peer.
         peer.on('error', () => {});
         peer.write('x');
-        expect(await watchdog(failed.promise, 10_000, 'SIZER-3')).toBe('ERR_IOLEASE_INVALID_SIZER');
+        const error = await watchdog(failed.promise, 10_000, 'SIZER-3');
+        expect(error.code).toBe('ERR_IOLEASE_INVALID_SIZER');
+        // What the sizer threw is the cause.
+        expect((error as { cause?: unknown }).cause).toBe(what === 'throws' ? sizerBug : undefined);
         await watchdog(closed.promise, 10_000, 'SIZER-3');
+      });
+    });
+
+    it('SIZER-3 POOL-5 a sizer whose record() throws fails the channel, the cause attached, and its lease goes back', async () => {
+      await withLoop(undefined, async (loop) => {
+        const bug = new Error('record bug');
+        const failed = deferred<IoleaseError>();
+        const closed = deferred();
+        let reads = 0;
+        const { peer } = await connectToNetPeer(
+          loop,
+          {
+            onRead: (_c, lease) => {
+              reads++;
+              lease.release();
+            },
+            onError: (_c, e) => failed.resolve(e),
+            onClose: () => closed.resolve(),
+          },
+          {
+            sizer: () => ({
+              nextReadSize: () => 512,
+              record: () => {
+                throw bug;
+              },
+            }),
+          },
+        );
+        peer.on('error', () => {});
+        peer.write('x');
+        const error = await watchdog(failed.promise, 10_000, 'SIZER-3');
+        expect(error).toMatchObject({ code: 'ERR_IOLEASE_INVALID_SIZER', cause: bug });
+        await watchdog(closed.promise, 10_000, 'SIZER-3');
+        // The read whose record() threw is never delivered, and its buffer is not lost.
+        expect(reads).toBe(0);
+        expect(loop.pool.stats().leasesOut).toBe(0);
       });
     });
 
