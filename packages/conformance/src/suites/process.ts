@@ -64,6 +64,24 @@ export function processSuite(kit: Kit): void {
       expect(heldByListener.stdout).toContain('still alive');
     });
 
+    it('LOOP-6 LIFE-19 unref() and ref() on a closed channel change nothing: an open listener still keeps the process alive', async () => {
+      const result = await runNode(
+        `${prelude}
+         // The accepted channel closes at the client's end: only the listener is left open.
+         const l = await loop.listen({ port: 0 }, () => ({ onEnd: (ch) => ch.close(), onError() {} }));
+         let closed;
+         const gone = new Promise((resolve) => { closed = resolve; });
+         const c = await loop.connect({ host: '127.0.0.1', port: l.address.port }, { onClose: () => closed() });
+         c.close();
+         await gone;
+         // Long after: the backend is done with the channel's socket too.
+         await new Promise((resolve) => setTimeout(resolve, 100));
+         if (c.unref() !== c || c.ref() !== c || c.unref() !== c) throw new Error('they return the channel');
+         setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();`,
+      );
+      expect(result.stdout).toBe('still alive\n');
+    });
+
     it('LIFE-15 with no file descriptor left (EMFILE) the listener stays open, and serves again once fds are free', async () => {
       // A child that fills its own fd table, keeping a handful free for the clients it opens.
       const result = await runNode(

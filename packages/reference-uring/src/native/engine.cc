@@ -512,6 +512,13 @@ uint32_t Engine::DrainInto(uint32_t max) {
         if ((flags & IORING_CQE_F_MORE) == 0) s->fault_swallow_recv = false;
         continue;
       }
+      if ((flags & IORING_CQE_F_MORE) != 0 && res > 0 && s->fd >= 0 && faults_.Fire(Fault::kResetRecv)) {
+        // The reset discards this completion's bytes too, as unseen: for an incremental buffer
+        // that may finish a buffer whose earlier pieces are still leased (kBufferDone).
+        InjectRecvEnd(slot, cqe.user_data, true);
+        DropBuffer(UserDataGroup(cqe.user_data), flags, res, &count, max);
+        continue;
+      }
       if ((flags & IORING_CQE_F_BUFFER) != 0 && UserDataGroup(cqe.user_data) < classes_.size()) {
         BufferRing& br = *classes_[UserDataGroup(cqe.user_data)];
         const auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
@@ -528,7 +535,6 @@ uint32_t Engine::DrainInto(uint32_t max) {
       }
       if ((flags & IORING_CQE_F_MORE) != 0 && res > 0 && s->fd >= 0) {
         if (faults_.Fire(Fault::kCancelRecv)) InjectRecvEnd(slot, cqe.user_data, false);
-        else if (faults_.Fire(Fault::kResetRecv)) InjectRecvEnd(slot, cqe.user_data, true);
       }
     }
     Emit(&count, max, MakeRecord(cqe.user_data, res, flags, offset));

@@ -22,7 +22,7 @@ enum class Fault : uint32_t {
   kShortSend = 4,     // a send asks the kernel for fewer bytes than queued (a partial send)
   kArmNoBuffers = 5,  // arming a receive finds the ring empty (ENOBUFS at once)
   kCancelRecv = 6,    // a multishot receive ends after a completion (as a full CQ ends it)
-  kResetRecv = 7,     // a multishot receive ends with ECONNRESET (the peer reset)
+  kResetRecv = 7,     // a multishot receive ends with ECONNRESET (the peer reset), its last bytes dropped
   kCount = 8,
 };
 
