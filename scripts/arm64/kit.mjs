@@ -4,11 +4,16 @@
 import { runConformance } from '@iolease/conformance';
 import { createEventLoop } from '@iolease/reference-uring';
 
+// What the kernel gave a loop that asked: the kit is told how the loops it tests really fill buffers.
+const probe = createEventLoop({ incrementalBuffers: true });
+const kernelHasThem = probe.features.incrementalBuffers;
+await probe.close();
+
 for (const incrementalBuffers of [false, true]) {
   runConformance({
     name: `io_uring on arm64${incrementalBuffers ? ', incremental buffers asked for' : ''}`,
     capabilities: { reusePort: true, ipv6: true, unixSockets: true },
-    incrementalBuffers,
+    incrementalBuffers: incrementalBuffers && kernelHasThem,
     createLoop: (options) =>
       createEventLoop(
         options === undefined || (typeof options === 'object' && options !== null)

@@ -8,11 +8,15 @@ import { createEventLoop } from '../src/index.ts';
 // Zero copy from 4 KiB up, as in the plain run: pieces of a buffer sent while the kernel fills
 // the rest of it.
 const options = { incrementalBuffers: true, zeroCopyThreshold: 4096 };
+const probe = createEventLoop(options);
+const kernelHasThem = probe.features.incrementalBuffers;
+await probe.close();
 
 runConformance({
   name: 'io_uring, incremental buffers',
   capabilities: { zeroCopySend: true, reusePort: true, ipv6: true, unixSockets: true },
-  incrementalBuffers: true,
+  // What the kernel gave: on one before 6.12 the loops fill whole buffers after all.
+  incrementalBuffers: kernelHasThem,
   createLoop: (given) =>
     createEventLoop(
       given === undefined || (typeof given === 'object' && given !== null) ? { ...options, ...given } : given,
