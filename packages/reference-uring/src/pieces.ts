@@ -33,8 +33,15 @@ export class PieceBooks {
   readonly #offsets: Int32Array;
   readonly #next: Int32Array;
   readonly #slots: number;
+  readonly #make: (bid: number, offset: number, length: number) => ArrayBuffer;
 
-  constructor(count: number, size: number) {
+  /**
+   * @param count - the class's buffers
+   * @param size - their size
+   * @param make - makes the ArrayBuffer of a piece (the pool's, which also tracks it for pins)
+   */
+  constructor(count: number, size: number, make: (bid: number, offset: number, length: number) => ArrayBuffer) {
+    this.#make = make;
     this.#pieces = new Int32Array(count);
     this.#done = new Uint8Array(count);
     this.#quarantined = new Uint8Array(count);
@@ -88,19 +95,18 @@ export class PieceBooks {
 
   /**
    * The memory of the piece of buffer `bid` at `offset`, `length` bytes: the one kept for that
-   * place, or one `make` makes (and that is kept when there is a slot for it). A piece is read
-   * again only after every lease of its buffer came back, so reuse never shows a held lease
-   * another's bytes.
+   * place, or a new one (kept when there is a slot for it). A piece is read again only after
+   * every lease of its buffer came back, so reuse never shows a held lease another's bytes.
    */
-  memory(bid: number, offset: number, length: number, make: () => ArrayBuffer): ArrayBuffer {
+  memory(bid: number, offset: number, length: number): ArrayBuffer {
     // Offsets only grow within a round, which starts at 0 (the buffer back in the ring).
     const k = offset === 0 ? 0 : (this.#next[bid] as number);
     this.#next[bid] = k + 1;
-    if (k >= this.#slots) return make();
+    if (k >= this.#slots) return this.#make(bid, offset, length);
     const slot = bid * this.#slots + k;
     let memory = this.#memory[slot];
     if (memory === undefined || this.#offsets[slot] !== offset || memory.byteLength !== length || memory.detached) {
-      memory = make();
+      memory = this.#make(bid, offset, length);
       this.#memory[slot] = memory;
       this.#offsets[slot] = offset;
     }

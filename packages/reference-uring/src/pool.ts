@@ -93,13 +93,15 @@ export class UringBufferPool implements BufferPool {
     },
   ) {
     this.sizeClasses = sizeClasses;
-    this.#classes = sizeClasses.map((c) => ({
+    this.#classes = sizeClasses.map((c, index) => ({
       buffers: new Array<ArrayBuffer | undefined>(c.count).fill(undefined),
       ringFree: c.count,
       waiters: [],
       wakes: 0,
       waking: false,
-      pieces: options.incremental ? new PieceBooks(c.count, c.size) : undefined,
+      pieces: options.incremental
+        ? new PieceBooks(c.count, c.size, (bid, offset, length) => this.#newPiece(index, bid, offset, length))
+        : undefined,
     }));
     this.#returns = returns;
     this.#poison = options.poison;
@@ -157,7 +159,7 @@ export class UringBufferPool implements BufferPool {
     if (!more) this.#leftRing(index, c);
     // The kernel may still fill the rest of the buffer, and other leases hold its earlier bytes:
     // this read's ArrayBuffer holds its own bytes alone (LEASE-11).
-    return new Uint8Array(pieces.memory(bid, offset, length, () => this.#newPiece(index, bid, offset, length)));
+    return new Uint8Array(pieces.memory(bid, offset, length));
   }
 
   #newPiece(index: number, bid: number, offset: number, length: number): ArrayBuffer {
