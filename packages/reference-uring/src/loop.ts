@@ -150,10 +150,7 @@ export class UringEventLoop implements EventLoop {
       options.zeroCopyThreshold === undefined
         ? undefined
         : validateInteger('options.zeroCopyThreshold', options.zeroCopyThreshold, 1, 2 ** 31 - 1);
-    const incremental =
-      options.incrementalBuffers === undefined
-        ? false
-        : validateBoolean('options.incrementalBuffers', options.incrementalBuffers);
+    const incremental = validateBoolean('options.incrementalBuffers', options.incrementalBuffers ?? false);
     this.core = new LoopCore(leakDetection, () => this.pool);
     const binding = loadBinding();
     this.maxIov = binding.maxIov;
