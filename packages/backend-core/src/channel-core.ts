@@ -360,6 +360,9 @@ export class ChannelCore implements Channel {
       return;
     }
     if (this.#state === 'closed') return;
+    // Set before onError: a close() or reset() there must not replace the error the pending
+    // writes fail with (LIFE-8, WRITE-9).
+    this.#failure = error;
     reportChannelError(this.#handler, this, error);
     this.#beginClose(false, error);
   }
@@ -500,7 +503,7 @@ export class ChannelCore implements Channel {
   #markClosed(error: IoleaseError | undefined): void {
     this.#state = 'closed';
     this.#writability.end();
-    this.#failure = error;
+    this.#failure ??= error;
   }
 
   /** Runs an application callback: what it throws is reported, and the channel goes on (LOOP-5). */
