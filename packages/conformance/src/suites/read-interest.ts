@@ -170,7 +170,7 @@ export function readInterestSuite(kit: Kit): void {
       });
     });
 
-    it('READ-4 READ-6 LOOP-2 with auto-read off, each read() brings one delivery on the loop\'s turn, and onEnd only for a read() after the last lease', async () => {
+    it("READ-4 READ-6 LOOP-2 with auto-read off, each read() brings one delivery on the loop's turn, and onEnd only for a read() after the last lease", async () => {
       // Small buffers: a receive armed for one read() may bring several, which wait (READ-4).
       await withLoop({ sizeClasses: [{ size: 1024, count: 32 }] }, async (loop) => {
         const events: string[] = [];
