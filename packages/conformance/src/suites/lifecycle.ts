@@ -30,7 +30,7 @@ export function lifecycleSuite(kit: Kit): void {
   const { withLoop, backend } = kit;
 
   describe('loop lifecycle', () => {
-    it('LIFE-10 close() closes every listener and channel, once, and then refuses listen and connect', async () => {
+    it('LIFE-10 LIFE-7 close() closes every listener and channel as close() does (the peers see the end), once, and then refuses listen and connect', async () => {
       const loop = await backend.createLoop();
       const closes: number[] = [];
       const listener = await loop.listen({ port: 0 }, () => ({
@@ -42,8 +42,23 @@ export function lifecycleSuite(kit: Kit): void {
       for (let i = 0; i < 5; i++) connected.push(await loop.connect({ port: listener.address.port }, {}));
       await sleep(20);
       expect(loop.stats()).toMatchObject({ channelsOpen: 30, listenersOpen: 1 });
-      for (const c of clients) c.write('some traffic');
-      await sleep(20);
+      // Each client hears its echo, so no server socket has unread bytes (those would make the
+      // kernel reset the connection at close instead of ending it).
+      const peerEnds = clients.map((c) => {
+        let echoed = 0;
+        c.on('data', (d: Buffer) => {
+          echoed += d.length;
+        });
+        c.write('some traffic');
+        return {
+          echoed: () => echoed === 'some traffic'.length,
+          ended: new Promise<string>((resolve) => {
+            c.on('end', () => resolve('end'));
+            c.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code}`));
+          }),
+        };
+      });
+      await until(() => peerEnds.every((p) => p.echoed()), 10_000, 'LIFE-10 echoes before close');
       const closing = loop.close();
       expect(loop.close()).toBe(closing); // idempotent
       await closing;
@@ -52,6 +67,9 @@ export function lifecycleSuite(kit: Kit): void {
       expect(closes).toHaveLength(25);
       expect(connected.every((c) => c.state === 'closed')).toBe(true);
       expect(loop.stats()).toMatchObject({ channelsOpen: 0, listenersOpen: 0 });
+      // Closed as close() closes (LIFE-7): the peers see the end of the stream, not a reset.
+      const ends = await watchdog(Promise.all(peerEnds.map((p) => p.ended)), 10_000, 'LIFE-10 peers see the end');
+      expect(new Set(ends)).toEqual(new Set(['end']));
       for (const c of clients) c.destroy();
       expect(() => loop.listen({ port: 0 }, () => undefined)).toThrow(code('ERR_IOLEASE_LOOP_CLOSED'));
       expect(() => loop.connect({ port: 1 })).toThrow(code('ERR_IOLEASE_LOOP_CLOSED'));
