@@ -1,6 +1,7 @@
 // The io_uring listener's own bookkeeping (LIFE-11, LIFE-15), which the kit sees only through
 // its effects: slots handed from a closed listener to new connections, close while accepting.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { echoHandler, netConnect, readAll, until, watchdog } from '@iolease/conformance';
@@ -9,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
 
 describe('the io_uring listener', () => {
-  it('LIFE-21 a Unix listener removes its socket file on close, but not a file put at the path since', async () => {
+  it('LIFE-21 a Unix listener removes its socket file on close, but not a file or socket put at the path since', async () => {
     const loop = createEventLoop();
     const dir = mkdtempSync(join(tmpdir(), 'iolease-unix-'));
     try {
@@ -22,6 +23,15 @@ describe('the io_uring listener', () => {
       writeFileSync(path, 'not a socket');
       await replaced.close();
       expect(readFileSync(path, 'utf8')).toBe('not a socket');
+      // Nor another listener's socket put there since.
+      rmSync(path);
+      const first = await loop.listen({ path }, () => echoHandler());
+      rmSync(path);
+      const second = await loop.listen({ path }, () => echoHandler());
+      await first.close();
+      expect(existsSync(path), "the second listener's socket stays").toBe(true);
+      await second.close();
+      expect(existsSync(path)).toBe(false);
     } finally {
       await loop.close();
       rmSync(dir, { recursive: true, force: true });
@@ -36,6 +46,8 @@ describe('the io_uring listener', () => {
       const first = await loop.listen({ port: 0 }, () => echoHandler());
       const second = await loop.listen({ port: 0 }, () => echoHandler());
       await first.close();
+      // Cancelling its accept at close is no failed accept (LIFE-15).
+      expect(first.acceptErrors).toBe(0);
       const socket = await netConnect(second.address.port);
       const echo = readAll(socket);
       socket.end('served in a reused slot');
@@ -68,6 +80,43 @@ describe('the io_uring listener', () => {
       await again.close();
       (await racing)?.destroy();
       expect(accepted).toBeLessThanOrEqual(1);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('LIFE-11 a listener closed from onAccept hands no later connection of the same batch to onAccept', async () => {
+    const loop = createEventLoop();
+    try {
+      let accepted = 0;
+      const listener = await loop.listen({ port: 0 }, () => {
+        accepted++;
+        void listener.close();
+        return echoHandler();
+      });
+      let clientsClosed = 0;
+      const clients = Array.from({ length: 20 }, () => {
+        const socket = net.connect(listener.address.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.once('close', () => clientsClosed++);
+        return socket;
+      });
+      // node:net connects on the next tick; then the thread blocks while the kernel completes
+      // every handshake, so that one batch brings all the accepts.
+      await new Promise((resolve) => process.nextTick(resolve));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      await until(() => accepted > 0, 5000, 'LIFE-11 the first accept');
+      await watchdog(listener.close(), 5000, 'LIFE-11 closed');
+      // Every other client is closed: accepted and closed by the listener, or reset by the kernel.
+      await until(
+        () => clientsClosed === 19,
+        5000,
+        'LIFE-11 the other clients closed',
+        () => ({ clientsClosed, accepted, open: loop.stats().channelsOpen }),
+      );
+      expect(accepted).toBe(1);
+      expect(loop.stats().channelsOpen).toBe(1);
+      for (const socket of clients) socket.destroy();
     } finally {
       await loop.close();
     }
