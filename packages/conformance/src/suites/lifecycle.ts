@@ -283,28 +283,48 @@ export function lifecycleSuite(kit: Kit): void {
     // The kernel's view of a socket's keep-alive timer, through iproute2's ss, where there is one.
     const ss = spawnSync('ss', ['-V']).status === 0;
 
-    it.skipIf(!ss)('LIFE-18 setKeepAlive(true, ms) starts probing after ms rounded up to whole seconds', async () => {
-      await withLoop(undefined, async (loop) => {
-        const { channel, peer } = await connectToNetPeer(loop, {});
-        channel.setKeepAlive(true, 1500);
-        await sleep(100);
-        // ss prints the time left as [Nmin][S.|Ssec][MMMms]: "1.892ms" is 1 s 892 ms, "788ms", "2sec".
-        const line = spawnSync('ss', [
-          '-tnoH',
-          'state',
-          'established',
-          `( sport = :${channel.localAddress.port} )`,
-        ]).stdout.toString();
-        const m = /keepalive,(?:(\d+)min)?(?:(\d+)(?:\.|sec))?(?:(\d+)ms)?,/.exec(line);
-        expect(m, line).not.toBeNull();
-        const left = Number(m?.[1] ?? 0) * 60_000 + Number(m?.[2] ?? 0) * 1000 + Number(m?.[3] ?? 0);
-        // 2 s from the call, 100 ms ago: rounded down (1 s), less than 1 s would be left.
-        expect(left, line).toBeGreaterThan(1500);
-        expect(left, line).toBeLessThanOrEqual(2000);
-        channel.close();
-        peer.destroy();
-      });
-    });
+    /** What the kernel has left of a connection's keep-alive timer, in ms, through ss. */
+    const keepAliveLeft = (channel: Channel): { left: number; line: string } => {
+      // ss prints the time left as [Nmin][S.|Ssec][MMMms]: "1.892ms" is 1 s 892 ms, "788ms", "2sec".
+      const line = spawnSync('ss', [
+        '-tnoH',
+        'state',
+        'established',
+        `( sport = :${channel.localAddress.port} and dport = :${channel.remoteAddress.port} )`,
+      ]).stdout.toString();
+      const m = /keepalive,(?:(\d+)min)?(?:(\d+)(?:\.|sec))?(?:(\d+)ms)?,/.exec(line);
+      expect(m, line).not.toBeNull();
+      return { left: Number(m?.[1] ?? 0) * 60_000 + Number(m?.[2] ?? 0) * 1000 + Number(m?.[3] ?? 0), line };
+    };
+
+    it.skipIf(!ss)(
+      'LIFE-18 setKeepAlive(true, ms) starts probing after ms rounded up to whole seconds, on connected and accepted channels',
+      async () => {
+        await withLoop(undefined, async (loop) => {
+          const { channel, peer } = await connectToNetPeer(loop, {});
+          const accepted = deferred<Channel>();
+          const listener = await loop.listen({ port: 0 }, (c) => {
+            accepted.resolve(c);
+            return {};
+          });
+          const client = await netConnect(listener.address.port);
+          const server = await watchdog(accepted.promise, 5000, 'LIFE-18 accepted');
+          channel.setKeepAlive(true, 1500);
+          server.setKeepAlive(true, 1500);
+          await sleep(100);
+          for (const c of [channel, server]) {
+            const { left, line } = keepAliveLeft(c);
+            // 2 s from the call, 100 ms ago: rounded down (1 s), less than 1 s would be left.
+            expect(left, line).toBeGreaterThan(1500);
+            expect(left, line).toBeLessThanOrEqual(2000);
+          }
+          channel.close();
+          server.close();
+          peer.destroy();
+          client.destroy();
+        });
+      },
+    );
   });
 
   describe('addresses', () => {

@@ -173,6 +173,12 @@ export function unixSuite(kit: Kit): void {
         expect(() => channel.setKeepAlive(true, 1000)).not.toThrow();
         channel.reset();
         expect(await watchdog(ended, 5000, 'LIFE-6 the peer sees the close')).toBe('end');
+        // The connecting side too.
+        const ours = await loop.connect({ path }, { onError: () => undefined });
+        expect(() => ours.setNoDelay(true)).not.toThrow();
+        expect(() => ours.setKeepAlive(true, 1000)).not.toThrow();
+        ours.reset();
+        await until(() => ours.state === 'closed', 5000, 'LIFE-6 closed');
       });
     });
 
