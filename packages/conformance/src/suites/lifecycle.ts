@@ -196,6 +196,30 @@ export function lifecycleSuite(kit: Kit): void {
       }
     });
 
+    it('LIFE-16 a connect that completes in time is done with its timeout and signal: neither closes the channel later', async () => {
+      await withLoop(undefined, async (loop) => {
+        const listener = await echoServer(loop);
+        const controller = new AbortController();
+        const received: Buffer[] = [];
+        const channel = await loop.connect(
+          { port: listener.address.port, timeout: 100, signal: controller.signal },
+          {
+            onRead: (_c, lease) => {
+              received.push(Buffer.from(lease.bytes));
+              lease.release();
+            },
+          },
+        );
+        await sleep(200); // past the timeout
+        controller.abort();
+        await sleep(20);
+        expect(channel.state, 'LIFE-16 connected, then closed by its timeout or signal').toBe('open');
+        channel.write(Buffer.from('still here'));
+        await until(() => Buffer.concat(received).toString() === 'still here', 5000, 'LIFE-16 echo');
+        channel.close();
+      });
+    });
+
     it('LIFE-16 a connect given up through its AbortSignal rejects with ERR_IOLEASE_ABORTED; an aborted one opens nothing', async () => {
       const hang = await hangingPort();
       try {

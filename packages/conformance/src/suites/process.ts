@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { netConnect, randomBytes, readAll, runNode, sha256, sleep, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
@@ -26,6 +27,26 @@ export function processSuite(kit: Kit): void {
          setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
       );
       expect(exiting).toEqual({ code: 0, signal: null, stdout: 'exited by itself\n' });
+    });
+
+    it('LOOP-6 LIFE-3 a connect in flight keeps the process alive until it settles', async () => {
+      // The server is this process's, and answers late: in the child, only the connect, then
+      // its channel, can keep the process alive that long.
+      const server = net.createServer((socket) => setTimeout(() => socket.end('hello'), 100));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const result = await runNode(
+          `${prelude}
+           let got = '';
+           await loop.connect({ host: '127.0.0.1', port: ${(server.address() as net.AddressInfo).port} }, {
+             onRead(_c, lease) { got += Buffer.from(lease.bytes); lease.release(); },
+             onEnd(c) { console.log('read', got); c.close(); },
+           });`,
+        );
+        expect(result).toEqual({ code: 0, signal: null, stdout: 'read hello\n' });
+      } finally {
+        server.close();
+      }
     });
 
     it('LOOP-6 unref(): an unreferenced listener and channels let the process exit while open; ref() holds it again', async () => {
