@@ -49,6 +49,51 @@ export function processSuite(kit: Kit): void {
       }
     });
 
+    it('LOOP-6 the count behind ref: an accepted channel holds the process though its listener does not; closed ones hold nothing', async () => {
+      const accepted = await runNode(
+        `import net from 'node:net';
+         ${prelude}
+         const log = [];
+         // A listener closed while unreferenced counts for nothing after.
+         const gone = await loop.listen({ port: 0 }, () => undefined);
+         gone.unref();
+         await gone.close();
+         const l = await loop.listen({ port: 0 }, (channel) => {
+           clearTimeout(untilAccepted);
+           if (log.length === 0) {
+             // The first connection: unreferenced, closed, and then it counts for nothing either.
+             log.push('first');
+             channel.unref();
+             channel.close();
+             return {};
+           }
+           return { onRead(c, lease) { log.push(Buffer.from(lease.bytes).toString()); lease.release(); c.close(); } };
+         });
+         l.unref();
+         let untilAccepted = setTimeout(() => {}, 5000);
+         const first = net.connect(l.address.port, '127.0.0.1');
+         first.on('error', () => {});
+         first.on('close', () => {
+           untilAccepted = setTimeout(() => {}, 5000);
+           // Only the accepted channel can keep the process alive for 'late'; its close lets it go.
+           const s = net.connect(l.address.port, '127.0.0.1', () => { setTimeout(() => s.write('late'), 100).unref(); });
+           s.on('error', () => {});
+           s.unref();
+         });
+         process.on('exit', () => console.log(JSON.stringify(log)));
+         setTimeout(() => { console.log('kept alive'); process.exit(1); }, 3000).unref();`,
+      );
+      expect(accepted).toEqual({ code: 0, signal: null, stdout: '["first","late"]\n' });
+      const listenerClosed = await runNode(
+        `${prelude}
+         const l = await loop.listen({ port: 0 }, () => undefined);
+         await l.close();
+         process.on('exit', () => console.log('exited by itself'));
+         setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
+      );
+      expect(listenerClosed).toEqual({ code: 0, signal: null, stdout: 'exited by itself\n' });
+    });
+
     it('LOOP-6 unref(): an unreferenced listener and channels let the process exit while open; ref() holds it again', async () => {
       // Both ends of one connection on the loop: the listener, the accepted and the connected
       // channel, all unreferenced, with traffic having flowed.
