@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { netConnect, sleep, until } from '@iolease/conformance';
+import type { Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../src/completion.ts';
 import { createEventLoop } from '../src/index.ts';
@@ -25,6 +27,28 @@ describe('loop lifecycle', () => {
       expect(loop.native.features().registeredRing, `loop ${i}`).toBe(true);
       await loop.close();
     }
+  });
+
+  it('LIFE-10 a lease released in onClose while the loop closes goes back to the pool without an error', async () => {
+    const loop = createEventLoop();
+    const listener = await loop.listen({ port: 0 }, () => {
+      let held: Lease | undefined;
+      return {
+        onRead: (_c, lease) => {
+          held = lease;
+        },
+        onClose: () => held?.release(),
+      };
+    });
+    const socket = await netConnect(listener.address.port);
+    socket.write('held until close');
+    await until(() => loop.pool.stats().leasesOut === 1, 5000, 'LIFE-10 a lease out');
+    await loop.close();
+    // The release asks for a pump as the ring goes away: it must run before teardown or not at all.
+    await new Promise((resolve) => setImmediate(resolve));
+    await sleep(20);
+    expect(loop.pool.stats().leasesOut).toBe(0);
+    socket.destroy();
   });
 });
 
