@@ -50,6 +50,34 @@ describe('the io_uring pool', () => {
     }
   });
 
+  it('PRESS-1 PRESS-3 a channel waiting for the only buffer waits: it is not woken, and does not re-arm, until the buffer is back', async () => {
+    const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
+    try {
+      const leases: Lease[] = [];
+      const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => leases.push(lease) }));
+      const holder = await netConnect(listener.address.port);
+      holder.write('takes the only buffer');
+      await until(() => leases.length === 1, 5000, 'PRESS-1 the buffer taken');
+      const waiter = await netConnect(listener.address.port);
+      waiter.write('waits for it');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const before = loop.stats().submissions;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A waiter woken with nothing free would find the ring empty and be woken again, over and
+      // over: hundreds of receives armed in 200 ms instead of none.
+      expect(loop.stats().submissions - before, 'PRESS-3 receives armed while waiting').toBeLessThan(5);
+      expect(leases).toHaveLength(1);
+      (leases.shift() as Lease).release();
+      await until(() => leases.length === 1, 5000, 'PRESS-3 the waiter served once the buffer is back');
+      expect(Buffer.from((leases[0] as Lease).bytes).toString()).toBe('waits for it');
+      (leases.shift() as Lease).release();
+      holder.destroy();
+      waiter.destroy();
+    } finally {
+      await loop.close();
+    }
+  });
+
   it('PRESS-3 PRESS-8 a waiter that pauses or closes leaves the line; at rest no wake is in flight', async () => {
     const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
     try {

@@ -58,6 +58,8 @@ export function echoSuite(kit: Kit): void {
         client.shutdown();
         await done;
         expect(Buffer.concat(chunks).toString()).toBe('one two three');
+        // A few buffers taken from a pool of thousands exhaust nothing (PRESS-4).
+        expect(loop.pool.stats().pressureEvents, 'PRESS-4 no pressure without exhaustion').toBe(0);
         client.close();
       });
     });
