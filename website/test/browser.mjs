@@ -151,10 +151,16 @@ for (const viewport of [
     const links = await evidence.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     const tests = links.filter((h) => /\/blob\/main\/[^#]+\.(test\.ts|ts)#L\d+$/.test(h));
     check(tests.length >= 2, `spec ${at}: the rule's tests and code are linked to their lines (${tests.length} links)`);
-    check(
-      await evidence.locator('li', { hasText: 'test:' }).first().isVisible(),
-      `spec ${at}: the citing tests unfold`,
-    );
+    // Docusaurus unfolds a <details> with a height animation: wait for it rather than look once.
+    const unfolded = await evidence
+      .locator('li', { hasText: 'test:' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 5000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    check(unfolded, `spec ${at}: the citing tests unfold`);
   });
 
   await visit('api', '/docs/api/@iolease/interfaces/classes/AdaptiveRecvByteBufferSizer', viewport, async (page) => {
