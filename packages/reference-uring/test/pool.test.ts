@@ -1,6 +1,6 @@
 // The io_uring pool's own accounting (PRESS-3, PRESS-8), which the kit sees only through its
 // effects: who waits in line, and the wakes in flight, at rest and after pauses and closes.
-import { connectToNetPeer, deferred, netConnect, randomBytes, until, watchdog } from '@iolease/conformance';
+import { connectToNetPeer, deferred, netConnect, randomBytes, sleep, until, watchdog } from '@iolease/conformance';
 import type { Channel, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
@@ -50,7 +50,7 @@ describe('the io_uring pool', () => {
     }
   });
 
-  it('PRESS-1 PRESS-3 a channel waiting for the only buffer waits: it is not woken, and does not re-arm, until the buffer is back', async () => {
+  it('PRESS-1 PRESS-3 a channel waiting for the only buffer waits without re-arming its receive until the buffer is back', async () => {
     const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
     try {
       const leases: Lease[] = [];
@@ -60,9 +60,9 @@ describe('the io_uring pool', () => {
       await until(() => leases.length === 1, 5000, 'PRESS-1 the buffer taken');
       const waiter = await netConnect(listener.address.port);
       waiter.write('waits for it');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       const before = loop.stats().submissions;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       // A waiter woken with nothing free would find the ring empty and be woken again, over and
       // over: hundreds of receives armed in 200 ms instead of none.
       expect(loop.stats().submissions - before, 'PRESS-3 receives armed while waiting').toBeLessThan(5);
