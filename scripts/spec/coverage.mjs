@@ -3,8 +3,10 @@
 // Pure functions over file contents, so the rules themselves are testable.
 
 /**
- * A test title: a quoted string opening with one or more requirement IDs, e.g. 'LEASE-3 LEASE-4 …'.
- * Other quote characters may appear inside ("LEASE-11 a lease's …").
+ * A candidate title: a quoted string opening with one or more requirement IDs, e.g.
+ * 'LEASE-3 LEASE-4 …'. Other quote characters may appear inside ("LEASE-11 a lease's …"). Only a
+ * candidate that is the first argument of a test call counts (see {@link isTestCall}): the same
+ * shape also labels watchdogs and assertions, which cite a rule but are not tests of it.
  */
 const TITLE = /(['"`])((?:[A-Z]{2,8}-[1-9][0-9]* )+)((?:(?!\1)[^\n])*)\1/g;
 /** An entry of the untestable list: "- `ID`: reason". */
@@ -20,10 +22,62 @@ const UNTESTABLE_HEADING = /^#+\s+Not testable by a black-box test\s*$/;
 export function citingTitles({ file, text }) {
   const out = [];
   for (const m of text.matchAll(TITLE)) {
+    if (!isTestCall(text, m.index)) continue;
     const ids = m[2].trim().split(/\s+/);
     out.push({ file, title: `${m[2]}${m[3]}`.trim(), ids });
   }
   return out;
+}
+
+const TEST_FUNCTIONS = new Set(['it', 'test', 'describe']);
+const OPEN = { ')': '(', ']': '[', '}': '{' };
+
+/**
+ * Whether the string at `at` is the first argument of `it(`, `test(` or `describe(`, also through
+ * a modifier chain such as `it.skipIf(cond)(` or `it.each([…])(`, or the `name:` of a case in a
+ * table that a loop turns into tests (`it(c.name, …)`). Reads backwards: an opening parenthesis,
+ * then the chain's calls and names down to its root.
+ *
+ * @param {string} text
+ * @param {number} at - index of the title's opening quote
+ */
+export function isTestCall(text, at) {
+  let i = skipSpaceBack(text, at - 1);
+  if (text[i] === ':') return /\bname\s*$/.test(text.slice(Math.max(0, i - 40), i));
+  if (text[i] !== '(') return false;
+  i = skipSpaceBack(text, i - 1);
+  for (;;) {
+    if (text[i] === ')') {
+      i = skipSpaceBack(text, matchingOpen(text, i) - 1); // a modifier call: it.skipIf(…)(
+      continue;
+    }
+    const end = i + 1;
+    while (i >= 0 && /[\w$]/.test(text[i])) i--;
+    const name = text.slice(i + 1, end);
+    if (name === '') return false;
+    const j = skipSpaceBack(text, i);
+    if (text[j] !== '.') return TEST_FUNCTIONS.has(name);
+    i = skipSpaceBack(text, j - 1);
+  }
+}
+
+function skipSpaceBack(text, i) {
+  while (i >= 0 && /\s/.test(text[i])) i--;
+  return i;
+}
+
+/** The index of the bracket that opens the one closing at `close`, or -1. */
+function matchingOpen(text, close) {
+  const stack = [];
+  for (let i = close; i >= 0; i--) {
+    const c = text[i];
+    if (c in OPEN) stack.push(OPEN[c]);
+    else if (c === '(' || c === '[' || c === '{') {
+      if (stack.pop() !== c) return -1;
+      if (stack.length === 0) return i;
+    }
+  }
+  return -1;
 }
 
 /**
