@@ -56,6 +56,39 @@ export function readInterestSuite(kit: Kit): void {
       });
     });
 
+    it('READ-3 calls that change nothing while reading (setHandler, setAutoRead(true), read()) leave nothing armed once paused', async () => {
+      await withLoop({ sizeClasses: [{ size: 2048, count: 16 }] }, async (loop) => {
+        const leases: Lease[] = [];
+        const handler = {
+          onRead(_c: Channel, l: Lease) {
+            leases.push(l);
+            l.release();
+          },
+        };
+        const { channel, peer } = await connectToNetPeer(loop, handler);
+        peer.write('reading');
+        await until(() => leases.length > 0, 5000, 'READ-3 the first read');
+        // Each asks the backend to bring reading in line with what the application wants,
+        // which it already is: a receive armed a second time would outlive the pause below.
+        channel.setHandler(handler);
+        channel.setAutoRead(true);
+        channel.read();
+        await sleep(20);
+        channel.setHandler(handler);
+        await sleep(20);
+        const before = leases.length;
+        channel.setAutoRead(false);
+        await sleep(20); // the cancel reaches the kernel
+        peer.write(randomBytes(512 * 1024));
+        await sleep(100);
+        expect(leases.length - before, 'READ-2 reads after the pause').toBe(0);
+        expect(loop.pool.stats().leasesOut, 'READ-3 pool memory taken while paused').toBe(0);
+        expect(loop.pool.stats().classes[0]?.available).toBe(16);
+        channel.close();
+        peer.destroy();
+      });
+    });
+
     it('READ-4 with auto-read off, read() yields exactly one onRead, and repeated calls do not add up', async () => {
       await withLoop(undefined, async (loop) => {
         const leases: Lease[] = [];
