@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netConnect, sleep, until } from '@iolease/conformance';
-import type { Lease } from '@iolease/interfaces';
+import type { Channel, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../src/completion.ts';
 import { createEventLoop } from '../src/index.ts';
@@ -49,6 +49,34 @@ describe('loop lifecycle', () => {
     await sleep(20);
     expect(loop.pool.stats().leasesOut).toBe(0);
     socket.destroy();
+  });
+
+  it('LIFE-4 ERR-3 a shutdown the kernel refuses fails the channel with its errno, not later or never', async () => {
+    // A paused channel has no receive to see the peer's reset; shutdown(2) on the reset socket
+    // answers ENOTCONN. Ignored, the channel would stay open with its output "ended" for as long
+    // as the application keeps it paused.
+    const loop = createEventLoop();
+    try {
+      const errors: unknown[] = [];
+      let accepted: Channel | undefined;
+      const listener = await loop.listen({ port: 0 }, (channel) => {
+        accepted = channel;
+        channel.setAutoRead(false);
+        return { onError: (_c, error) => errors.push(error) };
+      });
+      const socket = await netConnect(listener.address.port);
+      await until(() => accepted !== undefined, 5000, 'LIFE-4 accepted');
+      const channel = accepted as Channel;
+      socket.resetAndDestroy();
+      await sleep(50); // the reset arrives
+      expect(channel.state).toBe('open');
+      channel.shutdown();
+      await until(() => errors.length > 0, 5000, 'LIFE-4 the refused shutdown reported');
+      expect(errors[0]).toMatchObject({ code: 'ENOTCONN', syscall: 'shutdown' });
+      expect(channel.state).toBe('closed');
+    } finally {
+      await loop.close();
+    }
   });
 });
 
