@@ -9,6 +9,7 @@ import {
 } from '@iolease/interfaces';
 import { CQE_F_BUF_MORE, RETURN_LAST_PIECE } from './completion.js';
 import { PieceBooks } from './pieces.js';
+import { WaiterLine } from './waiter-line.js';
 
 /** What the pool asks of a channel waiting for buffers of an exhausted class. */
 export interface PoolWaiter {
@@ -33,7 +34,7 @@ interface ClassState {
    */
   ringFree: number;
   /** Channels whose receive ended with ENOBUFS, in the order they started waiting (PRESS-6). */
-  readonly waiters: PoolWaiter[];
+  readonly waiters: WaiterLine<PoolWaiter>;
   /**
    * Waiters woken and not yet done: each stands for one free buffer its re-armed receive is
    * expected to take. A waiter is woken only for a free buffer no other wake stands for, so one
@@ -96,7 +97,7 @@ export class UringBufferPool implements BufferPool {
     this.#classes = sizeClasses.map((c, index) => ({
       buffers: new Array<ArrayBuffer | undefined>(c.count).fill(undefined),
       ringFree: c.count,
-      waiters: [],
+      waiters: new WaiterLine<PoolWaiter>(),
       wakes: 0,
       waking: false,
       pieces: options.incremental
@@ -292,10 +293,7 @@ export class UringBufferPool implements BufferPool {
    * @internal
    */
   forget(index: number, waiter: PoolWaiter): void {
-    const c = this.#classes[index] as ClassState;
-    const i = c.waiters.indexOf(waiter);
-    if (i < 0) return;
-    c.waiters.splice(i, 1);
+    (this.#classes[index] as ClassState).waiters.remove(waiter);
   }
 
   /**
@@ -363,7 +361,7 @@ export class UringBufferPool implements BufferPool {
   close(): void {
     this.#closed = true;
     for (const c of this.#classes) {
-      c.waiters.length = 0;
+      c.waiters.clear();
       c.wakes = 0;
     }
   }
