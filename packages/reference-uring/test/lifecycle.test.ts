@@ -51,6 +51,24 @@ describe('loop lifecycle', () => {
     socket.destroy();
   });
 
+  it('LEASE-6 POOL-5 leases released after the loop closed count as available, not as on their way back to a ring that is gone', async () => {
+    for (const incremental of [false, true]) {
+      const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 8 }], incrementalBuffers: incremental });
+      const held: Lease[] = [];
+      const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => void held.push(lease) }));
+      const socket = await netConnect(listener.address.port);
+      // Whole buffers' worth, so that an incremental buffer is done with too, not only a piece.
+      socket.write(Buffer.alloc(16384, 7));
+      await until(() => held.reduce((n, l) => n + l.length, 0) === 16384, 5000, 'LEASE-6 leases out');
+      await loop.close();
+      for (const lease of held) lease.release();
+      const stats = loop.pool.stats();
+      expect(stats.leasesOut, `incremental: ${incremental}`).toBe(0);
+      expect(stats.classes[0], `incremental: ${incremental}`).toMatchObject({ available: 8, leased: 0, returning: 0 });
+      socket.destroy();
+    }
+  });
+
   it('LIFE-4 ERR-3 a shutdown the kernel refuses fails the channel with its errno, not later or never', async () => {
     // A paused channel has no receive to see the peer's reset; shutdown(2) on the reset socket
     // answers ENOTCONN. Ignored, the channel would stay open with its output "ended" for as long
