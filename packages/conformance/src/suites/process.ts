@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { netConnect, randomBytes, readAll, runNode, sha256, sleep, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
@@ -399,5 +401,92 @@ export function processSuite(kit: Kit): void {
         }
       },
     );
+
+    it.skipIf(!strace)(
+      'LIFE-18 noDelay: on for accepted and connected channels by default, off where asked, as the kernel is told (strace)',
+      async () => {
+        // Nagle's delay shows only by timing, so the test watches the setsockopt calls the
+        // backend makes, whatever the process calls them from (the loop, libuv, a worker).
+        const marks = await traceSetsockopt(
+          `${prelude}
+           const accepted = [];
+           const onAccept = (c) => { accepted.push(c); return {}; };
+           const settle = async (n) => { while (accepted.length < n) await new Promise((r) => setTimeout(r, 5)); };
+           const listener = await loop.listen({ port: 0 }, onAccept);
+           const client = await loop.connect({ host: '127.0.0.1', port: listener.address.port });
+           await settle(1);
+           mark('off');
+           accepted[0].setNoDelay(false);
+           client.setNoDelay(false);
+           mark('on');
+           accepted[0].setNoDelay(true);
+           mark('asked-off');
+           const quiet = await loop.listen({ port: 0, noDelay: false }, onAccept);
+           const quietClient = await loop.connect({ host: '127.0.0.1', port: quiet.address.port, noDelay: false });
+           await settle(2);
+           mark('end');
+           for (const c of [client, quietClient, ...accepted]) c.close();
+           await loop.close();`,
+        );
+        const on = (calls: string[]) => calls.filter((c) => /TCP_NODELAY, \[1\]/.test(c)).length;
+        const off = (calls: string[]) => calls.filter((c) => /TCP_NODELAY, \[0\]/.test(c)).length;
+        const start = marks.get('start') ?? [];
+        expect(
+          on(start),
+          `LIFE-18 one accepted and one connected channel:\n${start.join('\n')}`,
+        ).toBeGreaterThanOrEqual(2);
+        expect(off(start), start.join('\n')).toBe(0);
+        expect(off(marks.get('off') ?? []), 'setNoDelay(false) on both').toBe(2);
+        expect(on(marks.get('off') ?? []), 'setNoDelay(false) on both').toBe(0);
+        expect(on(marks.get('on') ?? []), 'setNoDelay(true) on one').toBe(1);
+        const askedOff = marks.get('asked-off') ?? [];
+        expect(on(askedOff), `noDelay: false on a listener and a connect:\n${askedOff.join('\n')}`).toBe(0);
+      },
+    );
   });
+}
+
+/** Whether strace can trace a child here (Linux, installed, allowed to ptrace). */
+const strace = spawnSync('strace', ['-o', '/dev/null', 'true']).status === 0;
+
+/**
+ * Runs an ES module script in a child Node under strace, which records its setsockopt calls.
+ * The script calls `mark(name)` between steps; returns the calls after each mark, those before
+ * the first under 'start'.
+ */
+async function traceSetsockopt(script: string): Promise<Map<string, string[]>> {
+  const dir = mkdtempSync(join(tmpdir(), 'iolease-strace-'));
+  try {
+    const log = join(dir, 'trace');
+    const body = `import { writeSync as markWrite } from 'node:fs';\nconst mark = (name) => markWrite(2, \`IOLEASE-MARK \${name}\\n\`);\n${script}`;
+    const result = spawnSync(
+      'strace',
+      [
+        '-f',
+        '-qq',
+        '-e',
+        'trace=setsockopt,write',
+        '-e',
+        'signal=none',
+        '-o',
+        log,
+        process.execPath,
+        '--input-type=module',
+      ],
+      { input: body, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(result.status, String(result.stderr)).toBe(0);
+    const marks = new Map<string, string[]>([['start', []]]);
+    let current = marks.get('start') as string[];
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      const mark = /IOLEASE-MARK ([\w-]+)/.exec(line);
+      if (mark?.[1] !== undefined && /write\(2,/.test(line)) {
+        current = [];
+        marks.set(mark[1], current);
+      } else if (line.includes('setsockopt(')) current.push(line);
+    }
+    return marks;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
