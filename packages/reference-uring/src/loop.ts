@@ -576,18 +576,19 @@ function nativeError(cause: unknown, where: { address: string; port?: number }):
 function unavailable(cause: unknown): IoleaseError {
   const e = cause as { errno?: number; code?: string; syscall?: string };
   const code = e?.code ?? 'unknown';
+  // Linux's EOPNOTSUPP is ENOTSUP by libuv's names, which the addon's errors carry (ERR-3).
+  const unsupported = code === 'ENOTSUP' || code === 'EOPNOTSUPP';
   const reasons: Record<string, string> = {
     ENOSYS: 'the kernel has no io_uring (built without it, or too old)',
     EPERM:
       'io_uring is forbidden here (sysctl kernel.io_uring_disabled, or a seccomp profile such as a container runtime default)',
     EACCES: 'io_uring is restricted to a group this process is not in (kernel.io_uring_group)',
     ENOMEM: 'the kernel could not allocate the ring (memory limits)',
-    EOPNOTSUPP: 'the kernel lacks an io_uring operation this loop needs',
     EINVAL: 'the kernel rejected the ring or buffer-ring setup (provided-buffer rings need Linux 5.19+)',
   };
   const error = new IoleaseError(
-    code === 'EOPNOTSUPP' ? ErrorCode.FEATURE_UNSUPPORTED : ErrorCode.BACKEND_UNAVAILABLE,
-    `io_uring is unavailable: ${e?.syscall ?? 'setup'} failed with ${code}: ${reasons[code] ?? 'see the cause'}. The node:net backend of @iolease/adapters runs everywhere.`,
+    unsupported ? ErrorCode.FEATURE_UNSUPPORTED : ErrorCode.BACKEND_UNAVAILABLE,
+    `io_uring is unavailable: ${e?.syscall ?? 'setup'} failed with ${code}: ${unsupported ? 'the kernel lacks an io_uring operation this loop needs' : (reasons[code] ?? 'see the cause')}. The node:net backend of @iolease/adapters runs everywhere.`,
     { cause },
   );
   return error;

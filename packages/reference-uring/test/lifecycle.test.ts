@@ -107,9 +107,17 @@ describe('errors', () => {
     }
   });
 
-  it.each(['EPERM', 'ENOSYS'])(
-    'ERR-4 io_uring_setup failing with %s (a seccomp profile) gives ERR_IOLEASE_BACKEND_UNAVAILABLE naming it',
-    async (errno) => {
+  it.each([
+    ['EPERM', 'ERR_IOLEASE_BACKEND_UNAVAILABLE', 'a seccomp profile'],
+    ['ENOSYS', 'ERR_IOLEASE_BACKEND_UNAVAILABLE', 'the kernel has no io_uring'],
+    ['EACCES', 'ERR_IOLEASE_BACKEND_UNAVAILABLE', 'kernel.io_uring_group'],
+    ['ENOMEM', 'ERR_IOLEASE_BACKEND_UNAVAILABLE', 'memory limits'],
+    ['EINVAL', 'ERR_IOLEASE_BACKEND_UNAVAILABLE', 'Linux 5.19+'],
+    // Named ENOTSUP, as Node names errno 95 (ERR-3).
+    ['EOPNOTSUPP', 'ERR_IOLEASE_FEATURE_UNSUPPORTED', 'lacks an io_uring operation', 'ENOTSUP'],
+  ])(
+    'ERR-4 io_uring_setup failing with %s (a seccomp filter answers for the kernel) gives %s naming the reason',
+    async (errno, code, reason, name = errno) => {
       const dir = mkdtempSync(join(tmpdir(), 'iolease-seccomp-'));
       const launcher = join(dir, 'deny-io-uring');
       // The compiler must not inherit a sanitizer runtime preloaded for the addon's tests.
@@ -117,15 +125,16 @@ describe('errors', () => {
       execFileSync('cc', ['-O2', '-o', launcher, join(packageDir, 'test/fixtures/deny-io-uring.c')], { env });
       const result = await runNode(
         `import { createEventLoop } from ${JSON.stringify(entry)};
-         try { createEventLoop(); console.log('created'); }
-         catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, cause: e.cause?.code })); }`,
+       try { createEventLoop(); console.log('created'); }
+       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, cause: e.cause?.code })); }`,
         [launcher, errno],
       );
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout);
-      expect(report.code).toBe('ERR_IOLEASE_BACKEND_UNAVAILABLE');
-      expect(report.cause).toBe(errno);
-      expect(report.message).toContain(errno);
+      expect(report.code).toBe(code);
+      expect(report.cause).toBe(name);
+      expect(report.message).toContain(`io_uring_setup failed with ${name}: `);
+      expect(report.message).toContain(reason);
       expect(report.message).toContain('node:net');
     },
   );
