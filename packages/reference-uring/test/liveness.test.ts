@@ -150,10 +150,16 @@ describe('liveness of the io_uring loop', () => {
        }
        await new Promise((r) => setTimeout(r, 300));
        const whileFull = { accepted, errors: listener.acceptErrors };
+       // Nor can the loop open a socket of its own: refused with the errno, nothing left behind.
+       const describe = (e) => [e.code, e.syscall, e.address, e.port === listener.address.port].join(' ');
+       const connect = await loop.connect({ host: '127.0.0.1', port: listener.address.port }).then(() => 'connected', describe);
+       const listen = await loop.listen({ host: '127.0.0.1', port: listener.address.port }, () => ({})).then(() => 'listening', describe);
+       const counts = loop.stats();
+       const refused = { connect, listen, counted: counts.channelsOpen === accepted && counts.listenersOpen === 1 };
        for (const fd of filler.splice(0, 20)) fs.closeSync(fd);
        const deadline = Date.now() + 5000;
        while (accepted < connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-       console.log(JSON.stringify({ fullAccepted: whileFull.accepted < connected, errors: whileFull.errors > 0, paced: whileFull.errors < 20, all: accepted === connected && connected >= 2, open: !listener.closed }));
+       console.log(JSON.stringify({ fullAccepted: whileFull.accepted < connected, errors: whileFull.errors > 0, paced: whileFull.errors < 20, all: accepted === connected && connected >= 2, open: !listener.closed, refused }));
        for (const s of clients) s.destroy();
        for (const fd of filler) fs.closeSync(fd);
        await loop.close();`,
@@ -166,6 +172,8 @@ describe('liveness of the io_uring loop', () => {
       paced: true,
       all: true,
       open: true,
+      // ERR-3: the errno, the call and where, as node:net reports them.
+      refused: { connect: 'EMFILE connect 127.0.0.1 true', listen: 'EMFILE socket 127.0.0.1 true', counted: true },
     });
   });
   it('POOL-2 the engine itself refuses more size classes than it can encode, with an error, not a crash', () => {
