@@ -220,6 +220,38 @@ export function lifecycleSuite(kit: Kit): void {
       });
     });
 
+    it('LIFE-16 LIFE-10 a connect given up, then the loop closed at once: close() resolves, no callback runs, nothing is reported', async () => {
+      // The loop closes while the abandoned connect is still being cancelled: its last word
+      // arrives for a channel nobody waits for any more.
+      const hang = await hangingPort();
+      const uncaught: unknown[] = [];
+      const onUncaught = (error: unknown) => uncaught.push(error);
+      process.prependListener('uncaughtException', onUncaught);
+      try {
+        for (const giveUp of ['timeout', 'signal'] as const) {
+          await withLoop(undefined, async (loop) => {
+            const calls: string[] = [];
+            const controller = new AbortController();
+            const pending = loop.connect(
+              giveUp === 'timeout' ? { port: hang.port, timeout: 50 } : { port: hang.port, signal: controller.signal },
+              { onClose: () => calls.push('onClose'), onError: () => calls.push('onError') },
+            );
+            if (giveUp === 'signal') setTimeout(() => controller.abort(), 50);
+            await expect(pending, giveUp).rejects.toMatchObject({
+              code: giveUp === 'timeout' ? 'ETIMEDOUT' : 'ERR_IOLEASE_ABORTED',
+            });
+            await watchdog(loop.close(), 5000, `LIFE-10 close() after a connect given up by its ${giveUp}`);
+            expect(calls, giveUp).toEqual([]);
+          });
+        }
+        await sleep(20);
+        expect(uncaught).toEqual([]);
+      } finally {
+        process.removeListener('uncaughtException', onUncaught);
+        hang.stop();
+      }
+    });
+
     it('LIFE-16 a connect given up through its AbortSignal rejects with ERR_IOLEASE_ABORTED; an aborted one opens nothing', async () => {
       const hang = await hangingPort();
       try {
