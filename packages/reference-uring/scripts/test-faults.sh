@@ -3,7 +3,8 @@
 # this package's tests against it under several seeds: enters refused with EAGAIN/EBUSY/EINTR,
 # a full SQ, partial sends, receives armed on an "empty" ring, multishot receives ended early
 # and, in the resets test, ended with ECONNRESET. Every byte must arrive in order or as a
-# coded error, with no stall, and nothing left open afterwards.
+# coded error, with no stall, and nothing left open afterwards. The buffer-done test sets a
+# schedule of its own: one reset placed to finish an incremental buffer whose piece is leased.
 #
 # Usage: scripts/test-faults.sh [seeds...]   (default: 1 2 3 4 5; IOLEASE_FAULT_RATE=0.05)
 # The normal addon is not touched: the fault build is copied aside and loaded from there.
