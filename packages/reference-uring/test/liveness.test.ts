@@ -151,9 +151,9 @@ describe('liveness of the io_uring loop', () => {
        await new Promise((r) => setTimeout(r, 300));
        const whileFull = { accepted, errors: listener.acceptErrors };
        // Nor can the loop open a socket of its own: refused with the errno, nothing left behind.
-       const describe = (e) => [e.code, e.syscall, e.address, e.port === listener.address.port].join(' ');
-       const connect = await loop.connect({ host: '127.0.0.1', port: listener.address.port }).then(() => 'connected', describe);
-       const listen = await loop.listen({ host: '127.0.0.1', port: listener.address.port }, () => ({})).then(() => 'listening', describe);
+       const refusal = (e) => [e.code, e.syscall, e.address, e.port === listener.address.port].join(' ');
+       const connect = await loop.connect({ host: '127.0.0.1', port: listener.address.port }).then(() => 'connected', refusal);
+       const listen = await loop.listen({ host: '127.0.0.1', port: listener.address.port }, () => ({})).then(() => 'listening', refusal);
        const counts = loop.stats();
        const refused = { connect, listen, counted: counts.channelsOpen === accepted && counts.listenersOpen === 1 };
        for (const fd of filler.splice(0, 20)) fs.closeSync(fd);

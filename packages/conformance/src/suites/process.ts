@@ -12,6 +12,8 @@ export function processSuite(kit: Kit): void {
   const child = kit.backend.inChildProcess;
 
   describe.skipIf(child === undefined)('the host process', () => {
+    // Whether strace can trace a child here (installed, allowed to ptrace), for LIFE-18.
+    const strace = spawnSync('strace', ['-o', '/dev/null', 'true']).status === 0;
     const prelude = `${child?.import}\nconst loop = await (${child?.create});\n`;
 
     it('LOOP-6 an open listener keeps the process alive; a closed loop lets it exit', async () => {
@@ -407,7 +409,7 @@ export function processSuite(kit: Kit): void {
       async () => {
         // Nagle's delay shows only by timing, so the test watches the setsockopt calls the
         // backend makes, whatever the process calls them from (the loop, libuv, a worker).
-        const marks = await traceSetsockopt(
+        const marks = traceSetsockopt(
           `${prelude}
            const accepted = [];
            const onAccept = (c) => { accepted.push(c); return {}; };
@@ -446,15 +448,12 @@ export function processSuite(kit: Kit): void {
   });
 }
 
-/** Whether strace can trace a child here (Linux, installed, allowed to ptrace). */
-const strace = spawnSync('strace', ['-o', '/dev/null', 'true']).status === 0;
-
 /**
  * Runs an ES module script in a child Node under strace, which records its setsockopt calls.
  * The script calls `mark(name)` between steps; returns the calls after each mark, those before
  * the first under 'start'.
  */
-async function traceSetsockopt(script: string): Promise<Map<string, string[]>> {
+function traceSetsockopt(script: string): Map<string, string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'iolease-strace-'));
   try {
     const log = join(dir, 'trace');
