@@ -76,6 +76,7 @@ export function echoSuite(kit: Kit): void {
           errno: -111,
           address: '127.0.0.1',
           port,
+          message: `connect ECONNREFUSED 127.0.0.1:${port}`,
         });
         expect(loop.stats().channelsOpen).toBe(0);
       });

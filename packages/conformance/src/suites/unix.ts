@@ -216,7 +216,13 @@ export function unixSuite(kit: Kit): void {
         const error = (await loop.connect({ path: missing }).catch((e: IoleaseError) => e)) as IoleaseError & {
           port?: number;
         };
-        expect(error).toMatchObject({ code: 'ENOENT', syscall: 'connect', address: missing });
+        // As node:net words it: the path alone, no port (LIFE-20).
+        expect(error).toMatchObject({
+          code: 'ENOENT',
+          syscall: 'connect',
+          address: missing,
+          message: `connect ENOENT ${missing}`,
+        });
         expect(error.port).toBeUndefined();
         expect(loop.stats()).toMatchObject({ listenersOpen: 0, channelsOpen: 0 });
       });
