@@ -9,6 +9,9 @@
 // may be stopped and resumed.
 //
 //   node scripts/mutation/children.mjs <source file> <status> <test files…> [-- <vitest args…>]
+//
+// MUTATION_LINES=120-180,300 takes only the mutants starting on those lines: the child-process
+// tests are slow, so point them at the code they exercise.
 //   node scripts/mutation/children.mjs packages/reference-uring/src/listener.ts NoCoverage \
 //     packages/reference-uring/test/conformance.test.ts -- -t "the host process"
 //
@@ -36,6 +39,12 @@ const original = readFileSync(path, 'utf8');
 if (original !== entry.source) throw new Error(`${file} changed since the mutation report; run Stryker again first`);
 
 const lines = original.split('\n');
+/** The MUTATION_LINES ranges, or undefined for every line. */
+const wanted = process.env.MUTATION_LINES?.split(',').map((r) => {
+  const [from, to = from] = r.split('-').map(Number);
+  return { from, to };
+});
+const onWantedLine = (line) => wanted === undefined || wanted.some((r) => line >= r.from && line <= r.to);
 const offset = ({ line, column }) => lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
 const pkg = file.split('/')[1];
 const out = `${root}reports/mutation/children-${pkg}-${file.split('/').pop().replace(/\.ts$/, '')}.json`;
@@ -46,6 +55,7 @@ const build = () => spawnSync('npm', ['run', 'build', '-w', `@iolease/${pkg}`], 
 try {
   for (const mutant of entry.mutants) {
     if (mutant.status !== status || results[mutant.id] !== undefined) continue;
+    if (!onWantedLine(mutant.location.start.line)) continue;
     const { start, end } = mutant.location;
     writeFileSync(path, original.slice(0, offset(start)) + mutant.replacement + original.slice(offset(end)));
     let verdict = 'CompileError';
