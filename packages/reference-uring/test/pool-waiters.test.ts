@@ -72,7 +72,7 @@ describe('the io_uring pool line', () => {
     expect(pool.debugState()[CLASS]).toMatchObject({ ringFree: 1, waiters: 2, wakes: 1 });
   });
 
-  it('PRESS-8 100,000 waiters that each hand their wake back at once are woken in a loop, not a recursion', () => {
+  it('PRESS-8 100,000 waiters that each hand their wake back at once are woken in a loop, not a recursion', async () => {
     // A wake handed back inside resumeReceive (the channel no longer receives on this class)
     // passes to the next waiter; passed on by recursion, a long line would overflow the stack.
     const pool = makePool(1);
@@ -85,9 +85,32 @@ describe('the io_uring pool line', () => {
         waiter('w', log, (index) => pool.wakeDone(index)),
         false,
       );
-    expect(() => pool.give(CLASS, 0, 10)).not.toThrow();
+    // A waiter's exception is reported as uncaught (LOOP-5), a stack overflow among them.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      expect(() => pool.give(CLASS, 0, 10)).not.toThrow();
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
     expect(log).toHaveLength(n);
     expect(pool.debugState()[CLASS]).toMatchObject({ ringFree: 1, waiters: 0, wakes: 0 });
+  });
+
+  it('PRESS-3 a channel that closes or pauses while waiting leaves the line, and the next is woken instead', () => {
+    const pool = makePool(1);
+    const log: string[] = [];
+    pool.take(CLASS, 0, 10, 0, 0);
+    const a = waiter('a', log);
+    pool.exhausted(CLASS, a, false);
+    pool.exhausted(CLASS, waiter('b', log), false);
+    pool.forget(CLASS, a);
+    expect(pool.debugState()[CLASS]).toMatchObject({ waiters: 1 });
+    pool.give(CLASS, 0, 10);
+    expect(log).toEqual(['b']);
   });
 
   it('PRESS-3 forgetting a channel that is not in line leaves the line as it was', () => {
