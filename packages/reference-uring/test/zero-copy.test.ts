@@ -129,4 +129,42 @@ describe('zero-copy sends (WRITE-8)', () => {
       );
     },
   );
+
+  it('WRITE-8 the threshold is inclusive: a write of exactly zeroCopyThreshold bytes of leases is sent with zero copy, one byte less is copied, and application memory never', async () => {
+    // On loopback the kernel copies every zero-copy send and says so: zeroCopyCopied counts them.
+    for (const [threshold, memory, zeroCopy] of [
+      [4096, 'leases', true],
+      [4097, 'leases', false],
+      [4096, 'application', false],
+    ] as const) {
+      const loop = createEventLoop({ zeroCopyThreshold: threshold, sizeClasses: [{ size: 1024, count: 16 }] });
+      try {
+        const leases: Lease[] = [];
+        let completed = false;
+        const { channel, peer } = await connectToNetPeer(loop, {
+          onRead: (c, lease) => {
+            leases.push(lease);
+            // The whole message as one write of 4096 bytes, from the pool's memory.
+            if (leases.reduce((n, l) => n + l.length, 0) < 4096) return;
+            c.write(
+              leases.map((l) => (memory === 'leases' ? l.bytes : Uint8Array.from(l.bytes))),
+              () => {
+                completed = true;
+                for (const l of leases) l.release();
+              },
+            );
+          },
+        });
+        const echoed = readAll(peer);
+        const payload = randomBytes(4096);
+        peer.end(payload);
+        await until(() => completed, 5000, 'WRITE-8 the write');
+        channel.close();
+        expect(sha256(await echoed)).toBe(sha256(payload));
+        expect(loop.stats().zeroCopyCopied > 0, `threshold ${threshold}, ${memory}`).toBe(zeroCopy);
+      } finally {
+        await loop.close();
+      }
+    }
+  });
 });
