@@ -9,11 +9,11 @@
 // may be stopped and resumed.
 //
 //   node scripts/mutation/children.mjs <source file> <status> <test files…> [-- <vitest args…>]
+//   node scripts/mutation/children.mjs packages/reference-uring/src/listener.ts NoCoverage \
+//     packages/reference-uring/test/conformance.test.ts -- -t "the host process"
 //
 // MUTATION_LINES=120-180,300 takes only the mutants starting on those lines: the child-process
 // tests are slow, so point them at the code they exercise.
-//   node scripts/mutation/children.mjs packages/reference-uring/src/listener.ts NoCoverage \
-//     packages/reference-uring/test/conformance.test.ts -- -t "the host process"
 //
 // It edits the working tree: run it in a clone of its own, not while you work in that tree.
 import { spawnSync } from 'node:child_process';
