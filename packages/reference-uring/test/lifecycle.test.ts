@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,59 @@ describe('loop lifecycle', () => {
       expect(channel.state).toBe('closed');
     } finally {
       await loop.close();
+    }
+  });
+
+  it('LIFE-13 a connection reset before it was accepted reports an empty remote address, and its own local one', async () => {
+    // The only way to accept a connection that is already reset: a server with no fd left holds
+    // it in the kernel's queue (accept fails with EMFILE) until the client has reset it, then
+    // frees its fds. The engine then finds no peer to name (getpeername answers ENOTCONN).
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import fs from 'node:fs';
+         const { createEventLoop } = await import(${JSON.stringify(entry)});
+         const loop = createEventLoop();
+         let seen;
+         const listener = await loop.listen({ host: '127.0.0.1', port: 0 }, (channel) => {
+           seen = { remote: channel.remoteAddress, local: channel.localAddress };
+           return { onError() {} };
+         });
+         const filler = [];
+         process.stdin.once('data', async () => {
+           const before = seen;
+           for (const fd of filler) fs.closeSync(fd);
+           const deadline = Date.now() + 5000;
+           while (seen === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+           console.log(JSON.stringify({ before, seen, port: listener.address.port, errors: listener.acceptErrors > 0 }));
+           await loop.close();
+           process.exit(0);
+         });
+         try { for (;;) filler.push(fs.openSync('/dev/null', 'r')); } catch {}
+         console.log(listener.address.port);`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      let stdout = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      await until(() => stdout.includes('\n'), 5000, 'LIFE-13 the server is listening, out of fds');
+      const socket = await netConnect(Number(stdout.trim()));
+      socket.resetAndDestroy();
+      await sleep(50); // the reset reaches the connection waiting in the accept queue
+      child.stdin.write('free\n');
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code).toBe(0);
+      const { before, seen, port, errors } = JSON.parse(stdout.split('\n')[1] as string);
+      expect({ before, errors }).toEqual({ before: undefined, errors: true });
+      expect(seen.remote).toEqual({ family: 'IPv4', address: '', port: 0 });
+      expect(seen.local).toEqual({ family: 'IPv4', address: '127.0.0.1', port });
+    } finally {
+      child.kill();
     }
   });
 });
