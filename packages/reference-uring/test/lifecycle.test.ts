@@ -97,6 +97,35 @@ describe('loop lifecycle', () => {
     }
   });
 
+  it('ERR-3 a reset fails a reading channel from recv, and a paused one that writes from send', async () => {
+    // The error names the call that met the reset, as node:net's "read ECONNRESET" does.
+    const loop = createEventLoop();
+    try {
+      const accepted: Channel[] = [];
+      const errors: unknown[] = [];
+      const listener = await loop.listen({ port: 0 }, (channel) => {
+        const index = accepted.push(channel) - 1;
+        if (index === 1) channel.setAutoRead(false);
+        return { onError: (_c, error) => (errors[index] = error) };
+      });
+      const reader = await netConnect(listener.address.port);
+      await until(() => accepted.length === 1, 5000, 'ERR-3 the reading channel accepted');
+      const writer = await netConnect(listener.address.port);
+      await until(() => accepted.length === 2, 5000, 'ERR-3 the paused channel accepted');
+      reader.resetAndDestroy();
+      writer.resetAndDestroy();
+      await until(() => errors[0] !== undefined, 5000, 'ERR-3 the reading channel failed');
+      await sleep(50); // the reset reaches the paused channel, which has no receive to see it
+      expect(accepted[1]?.state).toBe('open');
+      accepted[1]?.write(new Uint8Array(16));
+      await until(() => errors[1] !== undefined, 5000, 'ERR-3 the writing channel failed');
+      expect(errors[0]).toMatchObject({ code: 'ECONNRESET', syscall: 'recv' });
+      expect(errors[1]).toMatchObject({ code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/), syscall: 'send' });
+    } finally {
+      await loop.close();
+    }
+  });
+
   it('LIFE-13 a connection reset before it was accepted reports an empty remote address, and its own local one', async () => {
     // The only way to accept a connection that is already reset: a server with no fd left holds
     // it in the kernel's queue (accept fails with EMFILE) until the client has reset it, then
