@@ -77,8 +77,12 @@ export function writeMemorySuite(kit: Kit): void {
       it(`WRITE-12 WRITE-2 memory detached under a pending write ${when} is never sent as whatever it holds later`, async () => {
         await withLoop(undefined, async (loop) => {
           const errors: string[] = [];
+          const messages: string[] = [];
           const { channel, peer } = await connectToNetPeer(loop, {
-            onError: (_c, error) => errors.push(String((error as { code?: string }).code)),
+            onError: (_c, error) => {
+              errors.push(String((error as { code?: string }).code));
+              messages.push(String((error as { message?: string }).message));
+            },
           });
           // Far more than the socket takes at once, so most of it is still pending when detached.
           peer.pause();
@@ -107,6 +111,8 @@ export function writeMemorySuite(kit: Kit): void {
             expect(bytes.length).toBeLessThan(8 * 1024 * 1024);
             expect(errors).toEqual(['ERR_IOLEASE_INVALID_STATE']);
             expect(code).toBe('ERR_IOLEASE_INVALID_STATE');
+            // The message says what went wrong, not only the code.
+            expect(messages[0]).toMatch(/detached|shrunk/);
           }
           channel.close();
         });
