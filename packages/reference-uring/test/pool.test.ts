@@ -1,7 +1,7 @@
 // The io_uring pool's own accounting (PRESS-3, PRESS-8), which the kit sees only through its
 // effects: who waits in line, and the wakes in flight, at rest and after pauses and closes.
 import { connectToNetPeer, deferred, netConnect, randomBytes, sleep, until, watchdog } from '@iolease/conformance';
-import type { Channel, Lease } from '@iolease/interfaces';
+import type { Channel, ChannelHandler, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
 
@@ -73,6 +73,66 @@ describe('the io_uring pool', () => {
       (leases.shift() as Lease).release();
       holder.destroy();
       waiter.destroy();
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('PRESS-6 a waiting channel given its handler again keeps its place: it does not take a returning buffer from the one ahead', async () => {
+    // setHandler() with the same handler changes nothing. Had the update it schedules armed a
+    // receive while the channel waits, that receive would reach the kernel ahead of the one the
+    // first waiter arms when the buffer comes back in the same turn, and take the buffer.
+    const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
+    try {
+      const order: string[] = [];
+      const leases: Lease[] = [];
+      const channels: Channel[] = [];
+      const handlers: ChannelHandler[] = [];
+      const names = ['holder', 'first', 'second'];
+      const listener = await loop.listen({ port: 0 }, (channel) => {
+        const name = names[channels.push(channel) - 1] as string;
+        const handler: ChannelHandler = {
+          onRead: (_c, lease) => {
+            order.push(name);
+            if (name === 'holder') leases.push(lease);
+            else lease.release();
+          },
+        };
+        handlers.push(handler);
+        return handler;
+      });
+      const waiting = () => loop.pool.debugState()[0]?.waiters ?? 0;
+      const holder = await netConnect(listener.address.port);
+      holder.write('takes the only buffer');
+      await until(() => leases.length === 1, 5000, 'PRESS-6 the buffer taken');
+      const first = await netConnect(listener.address.port);
+      first.write('first in line');
+      await until(
+        () => waiting() === 1,
+        5000,
+        'PRESS-6 the first waits',
+        () => loop.pool.debugState(),
+      );
+      const second = await netConnect(listener.address.port);
+      second.write('second in line');
+      await until(
+        () => waiting() === 2,
+        5000,
+        'PRESS-6 the second waits',
+        () => loop.pool.debugState(),
+      );
+      // The second's update runs in the loop's deferred callbacks; the buffer comes back right
+      // after, before the loop enters the kernel.
+      (channels[2] as Channel).setHandler(handlers[2] as ChannelHandler);
+      queueMicrotask(() => (leases.shift() as Lease).release());
+      await until(
+        () => order.length === 3,
+        5000,
+        'PRESS-6 both served',
+        () => loop.pool.debugState(),
+      );
+      expect(order).toEqual(['holder', 'first', 'second']);
+      for (const s of [holder, first, second]) s.destroy();
     } finally {
       await loop.close();
     }
