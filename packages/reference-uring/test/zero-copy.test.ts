@@ -167,4 +167,28 @@ describe('zero-copy sends (WRITE-8)', () => {
       }
     }
   });
+
+  it('WRITE-8 a write of one lease, not an array, is sent with zero copy too', async () => {
+    // One message that fits one buffer, echoed as the lease's own view: the single-chunk send.
+    const loop = createEventLoop({ zeroCopyThreshold: 1024, sizeClasses: [{ size: 1024, count: 16 }] });
+    try {
+      let completed = false;
+      const { channel, peer } = await connectToNetPeer(loop, {
+        onRead: (c, lease) =>
+          c.write(lease.bytes, () => {
+            completed = true;
+            lease.release();
+          }),
+      });
+      const echoed = readAll(peer);
+      const payload = randomBytes(1024);
+      peer.end(payload);
+      await until(() => completed, 5000, 'WRITE-8 the write');
+      channel.close();
+      expect(sha256(await echoed)).toBe(sha256(payload));
+      expect(loop.stats().zeroCopyCopied).toBe(1);
+    } finally {
+      await loop.close();
+    }
+  });
 });
