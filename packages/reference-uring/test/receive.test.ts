@@ -1,8 +1,8 @@
 // The io_uring loop's receives, beyond what the kit asks: a multishot receive armed on one size
 // class is ended as soon as the sizer maps elsewhere, not when it happens to end (SIZER-1 asks
 // only for "no later than the next receive armed", which a multishot receive may put off for as
-// long as the stream lasts).
-import { netConnect, randomBytes, sha256, until } from '@iolease/conformance';
+// long as the stream lasts); and while the class holds, it stays armed.
+import { netConnect, randomBytes, sha256, sleep, until } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
 
@@ -43,6 +43,37 @@ describe('io_uring receives', () => {
       // buffer's worth, some 50 KiB here); left on the small class, the receive would have
       // read the whole MiB in 2,048 reads of 512 B.
       expect(small, `${small} reads of 512 B of ${capacities.length}`).toBeLessThan(512);
+      socket.destroy();
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('a multishot receive stays armed across its completions while the class holds: not ended and armed again after each batch of completions', async () => {
+    const loop = createEventLoop({ sizeClasses: [{ size: 16384, count: 256 }] });
+    try {
+      let reads = 0;
+      let bytes = 0;
+      const listener = await loop.listen({ port: 0 }, () => ({
+        onRead(_c, lease) {
+          reads++;
+          bytes += lease.length;
+          lease.release();
+        },
+      }));
+      const socket = await netConnect(listener.address.port);
+      await until(() => loop.stats().channelsOpen === 1, 5000, 'accepted');
+      const before = loop.stats().submissions;
+      // In 32 pieces, a few milliseconds apart: 32 batches of completions at least.
+      for (let i = 0; i < 32; i++) {
+        socket.write(randomBytes(32 * 1024));
+        await sleep(3);
+      }
+      await until(() => bytes === 1 << 20, 10_000, 'all bytes');
+      const submitted = loop.stats().submissions - before;
+      // Ended and armed again after each batch of completions, it would be two submissions per
+      // batch. Left armed, it needs none.
+      expect(submitted, `${submitted} submissions for ${reads} reads`).toBeLessThan(8);
       socket.destroy();
     } finally {
       await loop.close();
