@@ -69,7 +69,7 @@ describe('loop lifecycle', () => {
     }
   });
 
-  it('LIFE-4 ERR-3 a shutdown the kernel refuses fails the channel with its errno, not later or never', async () => {
+  it("LIFE-4 ERR-3 LOOP-2 a shutdown the kernel refuses fails the channel with its errno, on the loop's turn, not later or never", async () => {
     // A paused channel has no receive to see the peer's reset; shutdown(2) on the reset socket
     // answers ENOTCONN. Ignored, the channel would stay open with its output "ended" for as long
     // as the application keeps it paused.
@@ -89,6 +89,8 @@ describe('loop lifecycle', () => {
       await sleep(50); // the reset arrives
       expect(channel.state).toBe('open');
       channel.shutdown();
+      // On the loop's turn, not inside the call (LOOP-2).
+      expect(errors, 'LOOP-2 onError inside shutdown()').toHaveLength(0);
       await until(() => errors.length > 0, 5000, 'LIFE-4 the refused shutdown reported');
       expect(errors[0]).toMatchObject({ code: 'ENOTCONN', syscall: 'shutdown' });
       expect(channel.state).toBe('closed');

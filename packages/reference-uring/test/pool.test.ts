@@ -50,6 +50,43 @@ describe('the io_uring pool', () => {
     }
   });
 
+  it('LIFE-14 READ-2 a channel closed in onRead while its held data is delivered gets no more of it', async () => {
+    const loop = createEventLoop({ sizeClasses: [{ size: 2048, count: 64 }] });
+    try {
+      let reads = 0;
+      let afterResume = 0;
+      let resumed = false;
+      const closed = deferred();
+      const { channel, peer } = await connectToNetPeer(loop, {
+        onRead: (c, lease) => {
+          lease.release();
+          if (resumed) {
+            afterResume++;
+            c.close();
+          } else if (++reads === 1) c.setAutoRead(false);
+        },
+        onError: () => {},
+        onClose: () => closed.resolve(),
+      });
+      peer.on('error', () => {});
+      peer.write(randomBytes(256 * 1024));
+      await until(
+        () => (loop.pool.stats().classes[0]?.held ?? 0) > 1,
+        5000,
+        'READ-2 more than one lease held',
+        () => loop.pool.stats(),
+      );
+      resumed = true;
+      channel.setAutoRead(true);
+      await watchdog(closed.promise, 10_000, 'LIFE-14 closed');
+      expect(afterResume, 'LIFE-14 onRead after close()').toBe(1);
+      expect(loop.pool.stats().classes[0]).toMatchObject({ held: 0 });
+      peer.destroy();
+    } finally {
+      await loop.close();
+    }
+  });
+
   it('PRESS-1 PRESS-3 a channel waiting for the only buffer waits without re-arming its receive until the buffer is back', async () => {
     const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
     try {
