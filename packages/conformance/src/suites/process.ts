@@ -134,7 +134,7 @@ export function processSuite(kit: Kit): void {
       expect(heldByListener.stdout).toContain('still alive');
     });
 
-    it('LOOP-6 LIFE-19 unref() and ref() on a closed channel or listener change nothing: an open listener still keeps the process alive', async () => {
+    it('LOOP-6 LIFE-19 unref() and ref() on a closed channel or listener change nothing: an open listener still keeps the process alive, and a closed channel given ref() does not', async () => {
       const result = await runNode(
         `${prelude}
          // The accepted channel closes at the client's end: only the listener is left open.
@@ -154,6 +154,22 @@ export function processSuite(kit: Kit): void {
          setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();`,
       );
       expect(result.stdout).toBe('still alive\n');
+      // And ref() on a closed channel holds nothing: with the listener closed, the process exits.
+      const exiting = await runNode(
+        `${prelude}
+         const l = await loop.listen({ port: 0 }, () => ({ onEnd: (ch) => ch.close(), onError() {} }));
+         let closed;
+         const gone = new Promise((resolve) => { closed = resolve; });
+         const c = await loop.connect({ host: '127.0.0.1', port: l.address.port }, { onClose: () => closed() });
+         c.close();
+         await gone;
+         await new Promise((resolve) => setTimeout(resolve, 100));
+         c.ref();
+         await l.close();
+         process.on('exit', () => console.log('exited by itself'));
+         setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
+      );
+      expect(exiting).toEqual({ code: 0, signal: null, stdout: 'exited by itself\n' });
     });
 
     it('LIFE-15 with no file descriptor left (EMFILE) the listener stays open, and serves again once fds are free', async () => {
