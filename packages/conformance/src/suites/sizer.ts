@@ -129,7 +129,7 @@ export function sizerSuite(kit: Kit): void {
       });
     });
 
-    it('SIZER-3 POOL-5 a sizer whose record() throws fails the channel, the cause attached, and its lease goes back', async () => {
+    it('SIZER-3 POOL-5 LIFE-8 a sizer whose record() throws fails the channel, the cause attached, its lease goes back, and the peer sees a close, not a reset', async () => {
       await withLoop(undefined, async (loop) => {
         const bug = new Error('record bug');
         const failed = deferred<IoleaseError>();
@@ -154,11 +154,18 @@ export function sizerSuite(kit: Kit): void {
             }),
           },
         );
-        peer.on('error', () => {});
+        // LIFE-8: a failed channel closes as close() does, so the peer, with nothing of its own
+        // left unread, sees the end of the stream, not a reset.
+        const ending = new Promise<string>((resolve) => {
+          peer.on('end', () => resolve('end'));
+          peer.on('error', (e: NodeJS.ErrnoException) => resolve(String(e.code)));
+        });
+        peer.resume();
         peer.write('x');
         const error = await watchdog(failed.promise, 10_000, 'SIZER-3');
         expect(error).toMatchObject({ code: 'ERR_IOLEASE_INVALID_SIZER', cause: bug });
         await watchdog(closed.promise, 10_000, 'SIZER-3');
+        expect(await watchdog(ending, 10_000, 'LIFE-8 the peer sees the close')).toBe('end');
         // The read whose record() threw is never delivered, and its buffer is not lost.
         expect(reads).toBe(0);
         expect(loop.pool.stats().leasesOut).toBe(0);
