@@ -135,6 +135,140 @@ export function processSuite(kit: Kit): void {
     });
 
     it('LOOP-6 LIFE-19 unref() and ref() on a closed channel or listener change nothing: an open listener still keeps the process alive, and a closed channel given ref() does not', async () => {
+      // A listener, and a channel to it closed long enough ago that the backend is done with
+      // its socket too; the accepted channel closes at the client's end.
+      const closedChannel = `${prelude}
+         const l = await loop.listen({ port: 0 }, () => ({ onEnd: (ch) => ch.close(), onError() {} }));
+         let closed;
+         const gone = new Promise((resolve) => { closed = resolve; });
+         const c = await loop.connect({ host: '127.0.0.1', port: l.address.port }, { onClose: () => closed() });
+         c.close();
+         await gone;
+         await new Promise((resolve) => setTimeout(resolve, 100));`;
+      const result = await runNode(
+        `${closedChannel}
+         if (c.unref() !== c || c.ref() !== c || c.unref() !== c) throw new Error('they return the channel');
+         // A closed listener likewise.
+         const gone2 = await loop.listen({ port: 0 }, () => undefined);
+         await gone2.close();
+         if (gone2.unref() !== gone2 || gone2.ref() !== gone2 || gone2.unref() !== gone2) throw new Error('they return the listener');
+         setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();`,
+      );
+      // Only the listener is left open, and it holds the process.
+      expect(result.stdout).toBe('still alive\n');
+      // And ref() on a closed channel holds nothing: with the listener closed, the process exits.
+      const exiting = await runNode(
+        `${closedChannel}
+         c.ref();
+         await l.close();
+         process.on('exit', () => console.log('exited by itself'));
+         setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
+      );
+      expect(exiting).toEqual({ code: 0, signal: null, stdout: 'exited by itself\n' });
+    });
+
+    it('LOOP-6 LIFE-3 a connect in flight keeps the process alive until it settles', async () => {
+      // The server is this process's, and answers late: in the child, only the connect, then
+      // its channel, can keep the process alive that long.
+      const server = net.createServer((socket) => setTimeout(() => socket.end('hello'), 100));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const result = await runNode(
+          `${prelude}
+           let got = '';
+           await loop.connect({ host: '127.0.0.1', port: ${(server.address() as net.AddressInfo).port} }, {
+             onRead(_c, lease) { got += Buffer.from(lease.bytes); lease.release(); },
+             onEnd(c) { console.log('read', got); c.close(); },
+           });`,
+        );
+        expect(result).toEqual({ code: 0, signal: null, stdout: 'read hello\n' });
+      } finally {
+        server.close();
+      }
+    });
+
+    it('LOOP-6 the count behind ref: an accepted channel holds the process though its listener does not; closed ones hold nothing', async () => {
+      const accepted = await runNode(
+        `import net from 'node:net';
+         ${prelude}
+         const log = [];
+         // A listener closed while unreferenced counts for nothing after.
+         const gone = await loop.listen({ port: 0 }, () => undefined);
+         gone.unref();
+         await gone.close();
+         const l = await loop.listen({ port: 0 }, (channel) => {
+           clearTimeout(untilAccepted);
+           if (log.length === 0) {
+             // The first connection: unreferenced, closed, and then it counts for nothing either.
+             log.push('first');
+             channel.unref();
+             channel.close();
+             return {};
+           }
+           return { onRead(c, lease) { log.push(Buffer.from(lease.bytes).toString()); lease.release(); c.close(); } };
+         });
+         l.unref();
+         let untilAccepted = setTimeout(() => {}, 5000);
+         const first = net.connect(l.address.port, '127.0.0.1');
+         first.on('error', () => {});
+         first.on('close', () => {
+           untilAccepted = setTimeout(() => {}, 5000);
+           // Only the accepted channel can keep the process alive for 'late'; its close lets it go.
+           const s = net.connect(l.address.port, '127.0.0.1', () => { setTimeout(() => s.write('late'), 100).unref(); });
+           s.on('error', () => {});
+           s.unref();
+         });
+         process.on('exit', () => console.log(JSON.stringify(log)));
+         setTimeout(() => { console.log('kept alive'); process.exit(1); }, 3000).unref();`,
+      );
+      expect(accepted).toEqual({ code: 0, signal: null, stdout: '["first","late"]\n' });
+      const listenerClosed = await runNode(
+        `${prelude}
+         const l = await loop.listen({ port: 0 }, () => undefined);
+         await l.close();
+         process.on('exit', () => console.log('exited by itself'));
+         setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
+      );
+      expect(listenerClosed).toEqual({ code: 0, signal: null, stdout: 'exited by itself\n' });
+    });
+
+    it('LOOP-6 unref(): an unreferenced listener and channels let the process exit while open; ref() holds it again', async () => {
+      // Both ends of one connection on the loop: the listener, the accepted and the connected
+      // channel, all unreferenced, with traffic having flowed.
+      const setup = `${prelude}
+         const l = await loop.listen({ port: 0 }, (accepted) => {
+           accepted.unref();
+           return { onRead(c, lease) { c.write(lease.bytes, () => lease.release()); }, onError() {} };
+         });
+         if (l.unref() !== l) throw new Error('unref() returns its listener');
+         let echoed = '';
+         const c = await loop.connect({ host: '127.0.0.1', port: l.address.port }, {
+           onRead(_c, lease) { echoed += Buffer.from(lease.bytes); lease.release(); }, onError() {},
+         });
+         if (c.unref().unref() !== c) throw new Error('unref() returns its channel');
+         c.write(Buffer.from('ping'));
+         await new Promise((resolve) => { const t = setInterval(() => { if (echoed === 'ping') { clearInterval(t); resolve(); } }, 5); });`;
+      const exiting = await runNode(
+        `${setup}
+         process.on('exit', () => console.log('exited by itself', l.closed, c.state));
+         setTimeout(() => { console.log('kept alive'); process.exit(1); }, 2000).unref();`,
+      );
+      expect(exiting).toEqual({ code: 0, signal: null, stdout: 'exited by itself false open\n' });
+      const held = await runNode(
+        `${setup}
+         c.ref();
+         setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();`,
+      );
+      expect(held.stdout).toContain('still alive');
+      const heldByListener = await runNode(
+        `${setup}
+         l.ref();
+         setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();`,
+      );
+      expect(heldByListener.stdout).toContain('still alive');
+    });
+
+    it('LOOP-6 LIFE-19 unref() and ref() on a closed channel or listener change nothing: an open listener still keeps the process alive, and a closed channel given ref() does not', async () => {
       const result = await runNode(
         `${prelude}
          // The accepted channel closes at the client's end: only the listener is left open.
