@@ -164,16 +164,25 @@ for (const scenario of scenarios) {
       Object.fromEntries(METRICS.map((m) => [m, median(samples.get(c.name).map((s) => s[m]))])),
     ]),
   );
-  const ratiosTo = (base) =>
-    base &&
-    Object.fromEntries(
-      Object.entries(summary).map(([name, s]) => [name, Object.fromEntries(METRICS.map((m) => [m, s[m] / base[m]]))]),
+  // Ratios pair each server with the baseline in the same round, then take the median over
+  // rounds. This machine drifts in phases longer than a round, during which every server's CPU
+  // per round trip moves together by up to a third; a ratio of medians taken over different
+  // phases would show that drift as a difference between servers.
+  const ratiosTo = (baseName) => {
+    const base = samples.get(baseName);
+    if (base === undefined) return undefined;
+    return Object.fromEntries(
+      here.map((c) => [
+        c.name,
+        Object.fromEntries(METRICS.map((m) => [m, median(samples.get(c.name).map((s, i) => s[m] / base[i][m]))])),
+      ]),
     );
+  };
   results.push({
     ...scenario,
     summary,
-    ratiosToUring: ratiosTo(summary['C io_uring']),
-    ratiosToEpoll: ratiosTo(summary['C epoll']),
+    ratiosToUring: ratiosTo('C io_uring'),
+    ratiosToEpoll: ratiosTo('C epoll'),
     samples: Object.fromEntries(samples),
   });
 }
@@ -183,7 +192,7 @@ for (const r of results) {
   const base = r.bulk ? 'C epoll' : 'C io_uring';
   const ratios = r.bulk ? r.ratiosToEpoll : r.ratiosToUring;
   console.log(
-    `\n${r.name}: ${r.connections} connections × ${r.size} B, ${seconds} s × ${rounds} rounds (medians; ratios to ${base})`,
+    `\n${r.name}: ${r.connections} connections × ${r.size} B, ${seconds} s × ${rounds} rounds (medians; ratios to ${base}, each round's own, median over rounds)`,
   );
   console.log(
     r.bulk

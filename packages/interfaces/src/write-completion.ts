@@ -64,15 +64,23 @@ export function validateWrite(data: unknown, onComplete: unknown): number {
   if (onComplete !== undefined && typeof onComplete !== 'function') {
     throw new IoleaseError(ErrorCode.INVALID_ARG_TYPE, 'The "onComplete" argument must be a function');
   }
-  const chunks = data instanceof Uint8Array ? [data] : (data as readonly Uint8Array[]);
-  for (const [i, chunk] of chunks.entries()) {
-    // Property checks, not instanceof: memory from another realm (a vm context) counts too.
-    if ((chunk.buffer as ArrayBuffer).detached === true) {
-      throw new IoleaseError(
-        ErrorCode.INVALID_ARG_VALUE,
-        `The "data" argument${data instanceof Uint8Array ? '' : `[${i}]`} views a detached ArrayBuffer, which holds no bytes to write (WRITE-12)`,
-      );
-    }
+  if (data instanceof Uint8Array) checkNotDetached(data, -1);
+  else {
+    const chunks = data as readonly Uint8Array[];
+    for (let i = 0; i < chunks.length; i++) checkNotDetached(chunks[i] as Uint8Array, i);
   }
   return length;
+}
+
+/** Throws WRITE-12's error for a view of a detached buffer: `index` is its place in an array, or -1. */
+function checkNotDetached(chunk: Uint8Array, index: number): void {
+  // A view of a detached buffer has length 0, so only an empty view needs its buffer looked at:
+  // reading `.buffer` costs a call into the engine, and write() runs once per message. Property
+  // checks, not instanceof: memory from another realm (a vm context) counts too.
+  if (chunk.byteLength === 0 && (chunk.buffer as ArrayBuffer).detached === true) {
+    throw new IoleaseError(
+      ErrorCode.INVALID_ARG_VALUE,
+      `The "data" argument${index < 0 ? '' : `[${index}]`} views a detached ArrayBuffer, which holds no bytes to write (WRITE-12)`,
+    );
+  }
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addonCandidates, loadAddon } from '../src/addon.ts';
 import { Kind } from '../src/completion.ts';
-import { packageDir } from './helpers.ts';
+import { entry, packageDir, runNode } from './helpers.ts';
 
 const built = join(packageDir, 'build/Release/iolease_uring.node');
 
@@ -68,5 +68,46 @@ describe('finding the addon', () => {
     expect(error?.message).toContain('npm rebuild @iolease/reference-uring');
     expect(error?.message).toContain(`${join(dir, 'build/Release/iolease_uring.node')}: absent`);
     expect(error?.message).toMatch(/prebuilds\/linux-\w+\/iolease_uring.node: .*(invalid ELF|too short)/);
+  });
+});
+
+describe('the hot calls', () => {
+  it('a send function kept past its loop throws once the loop is destroyed, and once it is collected', async () => {
+    // send and sendVector reach their loop without ObjectWrap's lookup (binding.cc,
+    // DefineHotCall); a function that outlives the loop's object must not reach freed memory.
+    // The sanitized build (npm run test:sanitized) sees any read of it.
+    const result = await runNode(
+      `import { createRequire } from 'node:module';
+       import { setFlagsFromString } from 'node:v8';
+       import { runInNewContext } from 'node:vm';
+       setFlagsFromString('--expose-gc');
+       const gc = runInNewContext('gc');
+       const binding = createRequire(${JSON.stringify(entry)})('../build/Release/iolease_uring.node');
+       const outcome = (call) => { try { return String(call()); } catch (e) { return e.message; } };
+       let collected = false;
+       const registry = new FinalizationRegistry(() => { collected = true; });
+       let send, sendVector, beforeDestroy;
+       (() => {
+         const native = new binding.NativeLoop({ sqEntries: 16, cqEntries: 64, classes: [{ size: 512, count: 4 }], onBatch() {} });
+         ({ send, sendVector } = native);
+         beforeDestroy = outcome(() => send(12345, new Uint8Array(1)));
+         registry.register(native, 0);
+         native.destroy();
+       })();
+       const afterDestroy = [outcome(() => send(0, new Uint8Array(1))), outcome(() => sendVector(0, [new Uint8Array(1)]))];
+       for (let i = 0; i < 200 && !collected; i++) { gc(); await new Promise((r) => setTimeout(r, 5)); }
+       // Node-API finalizers may run a turn after the collection.
+       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+       const afterCollect = [outcome(() => send(0, new Uint8Array(1))), outcome(() => sendVector(0, [new Uint8Array(1)]))];
+       console.log(JSON.stringify({ beforeDestroy, afterDestroy, collected, afterCollect }));`,
+    );
+    expect(result.code).toBe(0);
+    const destroyed = 'the native loop is destroyed';
+    expect(JSON.parse(result.stdout)).toEqual({
+      beforeDestroy: String(-9), // EBADF: no socket in that slot
+      afterDestroy: [destroyed, destroyed],
+      collected: true,
+      afterCollect: [destroyed, destroyed],
+    });
   });
 });

@@ -79,8 +79,6 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
                            InstanceMethod<&NativeLoop::Connect>("connect"),
                            InstanceMethod<&NativeLoop::ArmRecv>("armRecv"),
                            InstanceMethod<&NativeLoop::CancelRecv>("cancelRecv"),
-                           InstanceMethod<&NativeLoop::Send>("send"),
-                           InstanceMethod<&NativeLoop::SendVector>("sendVector"),
                            InstanceMethod<&NativeLoop::PollWritable>("pollWritable"),
                            InstanceMethod<&NativeLoop::Shutdown>("shutdown"),
                            InstanceMethod<&NativeLoop::Close>("close"),
@@ -167,9 +165,16 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
 
     context_ = std::make_unique<Napi::AsyncContext>(env, "iolease:uring");
     handles_ = LoopHandles::Open(env, engine_.eventfd(), this, &NativeLoop::OnPoll, &NativeLoop::OnEnvCleanup);
+    // Last, so that no function can hold a loop whose construction failed.
+    DefineHotCall(env, self, "send", &NativeLoop::Send);
+    DefineHotCall(env, self, "sendVector", &NativeLoop::SendVector);
   }
 
   ~NativeLoop() override {
+    if (hot_target_ != nullptr) {
+      hot_target_->loop = nullptr;  // a hot call that outlives the loop finds it gone
+      LetGo(hot_target_);
+    }
     Teardown();
     ReleaseMemory();
   }
@@ -269,6 +274,49 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     return CallJsOn(env, Value(), fn, argc, argv, as_callback ? static_cast<napi_async_context>(*context_) : nullptr);
   }
 
+  // The calls made once per message (a send) are functions of the instance's own, not methods
+  // of the class: ObjectWrap finds a method's C++ object by a private-property lookup on every
+  // call, about a tenth of the loop's user-space time in an echo benchmark. A hot call reaches
+  // the loop through a HotTarget instead, which the loop clears when it is destroyed, so a
+  // function kept past its loop's end throws rather than reading freed memory.
+  using HotCall = Napi::Value (NativeLoop::*)(const Napi::CallbackInfo&);
+  // Held by the loop and by each hot function, freed by whichever lets go last. Not a
+  // shared_ptr: its reference counts ask glibc 2.32 (__libc_single_threaded), newer than the
+  // prebuilds may need (scripts/prebuild.mjs); all holders live on the JavaScript thread.
+  struct HotTarget {
+    NativeLoop* loop;
+    uint32_t holders;
+  };
+  struct HotCallData {
+    HotTarget* target;
+    HotCall call;
+  };
+  static void LetGo(HotTarget* target) {
+    if (--target->holders == 0) delete target;
+  }
+
+  void DefineHotCall(Napi::Env env, Napi::Object self, const char* name, HotCall call) {
+    if (hot_target_ == nullptr) hot_target_ = new HotTarget{this, 1};
+    hot_target_->holders++;
+    auto* data = new HotCallData{hot_target_, call};
+    Napi::Function fn = Napi::Function::New(
+        env,
+        [](const Napi::CallbackInfo& info) -> Napi::Value {
+          const auto* d = static_cast<const HotCallData*>(info.Data());
+          NativeLoop* loop = d->target->loop;
+          if (loop == nullptr) throw Napi::Error::New(info.Env(), "the native loop is destroyed");
+          return (loop->*(d->call))(info);
+        },
+        name, data);
+    fn.AddFinalizer(
+        [](Napi::Env, HotCallData* d) {
+          LetGo(d->target);
+          delete d;
+        },
+        data);
+    self.Set(name, fn);
+  }
+
   bool Alive(const Napi::CallbackInfo& info) {
     if (!torn_down_) return true;
     throw Napi::Error::New(info.Env(), "the native loop is destroyed");
@@ -303,12 +351,10 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   // send(slot, Uint8Array) -> 0 or -errno. The caller keeps the array alive until completion.
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Alive(info);
-    Napi::TypedArray a = info[1].As<Napi::TypedArray>();
-    const uint8_t* data = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
     // Longer views go out in parts: the caller resumes a short send (WRITE-6).
-    const size_t len = std::min<size_t>(a.ByteLength(), kMaxSendBytes);
-    const bool zero_copy = info.Length() > 2 && info[2].ToBoolean().Value();
-    return Int(info, engine_.Send(U32(info, 0), data, static_cast<uint32_t>(len), zero_copy));
+    const iovec view = View(info.Env(), info[1]);
+    return Int(info, engine_.Send(U32(info, 0), static_cast<const uint8_t*>(view.iov_base),
+                                  static_cast<uint32_t>(view.iov_len), ZeroCopy(info)));
   }
 
   // sendVector(slot, Uint8Array[]) -> 0 or -errno; at most kMaxIov arrays.
@@ -318,13 +364,27 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
     const uint32_t n = list.Length();
     if (n == 0 || n > kMaxIov) return Int(info, -EINVAL);
     iovec iov[kMaxIov];
-    for (uint32_t i = 0; i < n; i++) {
-      Napi::TypedArray a = list.Get(i).As<Napi::TypedArray>();
-      iov[i].iov_base = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
-      iov[i].iov_len = std::min<size_t>(a.ByteLength(), kMaxSendBytes);
-    }
-    const bool zero_copy = info.Length() > 2 && info[2].ToBoolean().Value();
-    return Int(info, engine_.SendVector(U32(info, 0), iov, n, zero_copy));
+    for (uint32_t i = 0; i < n; i++) iov[i] = View(info.Env(), list.Get(i));
+    return Int(info, engine_.SendVector(U32(info, 0), iov, n, ZeroCopy(info)));
+  }
+
+  // A view's memory, at most kMaxSendBytes of it, in one call into Node: a send is made per
+  // message, and each of node-addon-api's accessors (ArrayBuffer(), ByteOffset(), ByteLength())
+  // asks Node again. The caller passes Uint8Arrays only (WRITE-1), so elements are bytes, and
+  // has checked that each view is whole (WRITE-12).
+  static iovec View(napi_env env, napi_value value) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr),
+                         (iovec{}));
+    return iovec{data, std::min<size_t>(length, kMaxSendBytes)};
+  }
+
+  // The optional zero-copy flag: a boolean, read without coercion; anything else means no.
+  static bool ZeroCopy(const Napi::CallbackInfo& info) {
+    bool zero_copy = false;
+    return info.Length() > 2 && napi_get_value_bool(info.Env(), info[2], &zero_copy) == napi_ok && zero_copy;
   }
 
   Napi::Value PollWritable(const Napi::CallbackInfo& info) {
@@ -468,6 +528,7 @@ class NativeLoop : public Napi::ObjectWrap<NativeLoop> {
   std::unique_ptr<Napi::AsyncContext> context_;
   std::vector<Napi::ObjectReference> shared_refs_;
   LoopHandles* handles_ = nullptr;  // owned until Teardown hands it to libuv to close
+  HotTarget* hot_target_ = nullptr;  // see DefineHotCall
   uint32_t retries_ = 0;            // consecutive pumps that left work behind
   bool torn_down_ = false;
 };
