@@ -93,6 +93,7 @@ export class NetEventLoop implements EventLoop {
     return new Promise((resolve, reject) => {
       server.once('error', (error) => {
         this.#servers.delete(server);
+        this.#checkDrained(); // the loop may be closing, waiting for this server
         reject(fromNodeError(path === undefined ? error : unmangled(error, path), 'listen'));
       });
       const where = path === undefined ? { host: host.address, port, ipv6Only, reusePort } : { path };
@@ -109,6 +110,9 @@ export class NetEventLoop implements EventLoop {
           listener.acceptErrors++;
         });
         this.#listeners.add(listener);
+        // The loop began closing while node:net bound the socket: close() could not close a
+        // listener that did not exist yet, and waits for this server (LIFE-10).
+        if (this.#closed) void listener.close();
         resolve(listener);
       });
     });

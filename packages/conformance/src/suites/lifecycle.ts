@@ -75,6 +75,18 @@ export function lifecycleSuite(kit: Kit): void {
       expect(() => loop.connect({ port: 1 })).toThrow(code('ERR_IOLEASE_LOOP_CLOSED'));
     });
 
+    it('LIFE-10 LIFE-11 close() resolves only after every listener\'s own close() has', async () => {
+      const loop = await backend.createLoop();
+      const listeners = await Promise.all([0, 1].map(() => loop.listen({ port: 0 }, () => undefined)));
+      const closing = loop.close();
+      const order: string[] = [];
+      const each = listeners.map((l, i) => l.close().then(() => order.push(`listener ${i}`)));
+      await closing;
+      order.push('loop');
+      await Promise.all(each);
+      expect(order).toEqual(['listener 0', 'listener 1', 'loop']);
+    });
+
     it.skipIf(!canCountFds)('LIFE-10 fifty loops opened, used and closed leave no file descriptor open', async () => {
       const baseline = countOpenFds();
       for (let i = 0; i < 50; i++) {
@@ -116,6 +128,36 @@ export function lifecycleSuite(kit: Kit): void {
   });
 
   describe('connect and loop close', () => {
+    it('LIFE-10 a listen() in flight when the loop closes resolves with a closed listener, or rejects as it would have; close() waits for both', async () => {
+      const taken = net.createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      try {
+        // A listen that fails, alone in flight: close() waits for its failure, not for good.
+        const failing = await backend.createLoop();
+        const refused = failing.listen({ port: (taken.address() as net.AddressInfo).port }, () => undefined);
+        refused.catch(() => {}); // awaited below, after close()
+        await watchdog(failing.close(), 5000, 'LIFE-10 close() with a failing listen in flight');
+        await expect(refused).rejects.toMatchObject({ code: 'EADDRINUSE', syscall: 'listen' });
+        // A listen that succeeds: its listener is closed with the loop.
+        const loop = await backend.createLoop();
+        const listening = loop.listen({ port: 0 }, () => undefined);
+        await watchdog(loop.close(), 5000, 'LIFE-10 close() with a listen in flight');
+        const listener = await listening;
+        expect(listener.closed).toBe(true);
+        expect(loop.stats().listenersOpen).toBe(0);
+        // Its socket is closed: nothing accepts on its port any more.
+        const probe = net.connect(listener.address.port, '127.0.0.1');
+        const outcome = await new Promise<string>((resolve) => {
+          probe.once('connect', () => resolve('connected'));
+          probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+        });
+        probe.destroy();
+        expect(outcome).toBe('ECONNREFUSED');
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+      }
+    });
+
     it('LIFE-3 LIFE-10 a connect in flight when the loop closes rejects with LOOP_CLOSED, with no handler callback', async () => {
       const server = net.createServer((s) => s.destroy());
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -419,6 +461,35 @@ export function lifecycleSuite(kit: Kit): void {
         expect(resetChannel.remoteAddress.port).toBe(resetPort);
         for (const s of later) s.destroy();
       });
+    });
+    it('LIFE-13 a connected channel keeps the addresses of its connection when first asked after the peer reset it', async () => {
+      const server = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as net.AddressInfo).port;
+      try {
+        await withLoop(undefined, async (loop) => {
+          const closed = deferred();
+          let failure: IoleaseError | undefined;
+          const channel = await loop.connect(
+            { host: '127.0.0.1', port },
+            {
+              onError: (_c, error) => {
+                failure = error;
+              },
+              onClose: () => closed.resolve(),
+            },
+          );
+          channel.write(Buffer.from('x'));
+          await watchdog(closed.promise, 10_000, 'LIFE-13 closed by the reset');
+          expect(failure?.code).toBe('ECONNRESET');
+          // Not asked before: the backend took them when the connection was made (LIFE-13).
+          expect(channel.remoteAddress).toEqual({ family: 'IPv4', address: '127.0.0.1', port });
+          expect(channel.localAddress).toMatchObject({ family: 'IPv4', address: '127.0.0.1' });
+          expect(channel.localAddress.port).toBeGreaterThan(0);
+        });
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
   });
 
