@@ -1,7 +1,10 @@
 import type net from 'node:net';
-import { countOpenFds, echoHandler, netConnect } from '@iolease/conformance';
+import { Socket } from 'node:net';
+import { isMarkedAsUntransferable } from 'node:worker_threads';
+import { countOpenFds, deferred, echoHandler, netConnect, watchdog } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { NetEventLoop } from '../src/index.ts';
+import { takeAcceptedHandle } from '../src/net/listener.ts';
 
 describe('node:net loop lifecycle', () => {
   it('LIFE-10 close() closes listeners and channels and leaves no fd open', async () => {
@@ -59,5 +62,43 @@ describe('node:net loop lifecycle', () => {
     );
     expect(loop.stats()).toMatchObject({ channelsOpen: 0, listenersOpen: 0 });
     await loop.close();
+  });
+});
+
+describe('what the node:net backend relies on in Node', () => {
+  it('a Node without the accepted socket handle the backend adopts gets FEATURE_UNSUPPORTED, not a TypeError', () => {
+    // Node keeps `_handle` private; every supported version has it, so the check can only be
+    // reached with sockets made to lack it.
+    for (const handle of [null, undefined, 42, { readStart: 'not a function' }]) {
+      const socket = new Socket();
+      const carrier = socket as unknown as { _handle: unknown };
+      carrier._handle = handle;
+      expect(() => takeAcceptedHandle(socket), String(handle)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_IOLEASE_FEATURE_UNSUPPORTED',
+          message: expect.stringMatching(/does not expose the accepted socket handle/),
+        }),
+      );
+      carrier._handle = null; // nothing of node:net's to close
+      socket.destroy();
+    }
+  });
+
+  it('pool memory is marked untransferable, so that writes of leases go to node:net without a copy', async () => {
+    const loop = new NetEventLoop();
+    try {
+      const read = deferred<Uint8Array>();
+      const listener = await loop.listen({ port: 0 }, () => ({
+        onRead: (_channel, lease) => read.resolve(lease.bytes),
+      }));
+      const peer = await netConnect(listener.address.port);
+      peer.write('x');
+      const bytes = await watchdog(read.promise, 5000, 'a read');
+      expect(isMarkedAsUntransferable(bytes.buffer)).toBe(true);
+      expect(() => structuredClone(bytes.buffer, { transfer: [bytes.buffer as ArrayBuffer] })).toThrow();
+      peer.destroy();
+    } finally {
+      await loop.close();
+    }
   });
 });
