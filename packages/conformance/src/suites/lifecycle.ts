@@ -425,6 +425,41 @@ export function lifecycleSuite(kit: Kit): void {
     );
   });
 
+  describe('accepting', () => {
+    for (const how of ['close', 'reset'] as const) {
+      it(`LIFE-2 LIFE-19 onAccept may ${how}() its channel and still return a handler: nothing is thrown or reported, the peer sees the ${how === 'close' ? 'end' : 'reset'}`, async () => {
+        await withLoop(undefined, async (loop) => {
+          const calls: string[] = [];
+          const listener = await loop.listen({ port: 0 }, (channel) => {
+            channel[how]();
+            return {
+              onRead: () => calls.push('onRead'),
+              onEnd: () => calls.push('onEnd'),
+              onError: () => calls.push('onError'),
+              onClose: () => calls.push('onClose'),
+            };
+          });
+          // Not netConnect(): the reset may come before the client sees its own connect.
+          const peer = net.connect(listener.address.port, '127.0.0.1');
+          const seen = await watchdog(
+            new Promise<string>((resolve) => {
+              peer.on('data', () => {});
+              peer.once('end', () => resolve('end'));
+              peer.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+            }),
+            5000,
+            `LIFE-2 the peer of a channel ${how}d in onAccept`,
+          );
+          expect(seen).toBe(how === 'close' ? 'end' : 'ECONNRESET');
+          await until(() => loop.stats().channelsOpen === 0, 5000, 'LIFE-2 the channel closed');
+          // The handler came after the channel closed: closed channels take none (LIFE-19).
+          expect(calls).toEqual([]);
+          peer.destroy();
+        });
+      });
+    }
+  });
+
   describe('addresses', () => {
     it('LIFE-13 a channel keeps its own addresses after close and after a reset, whoever connects next', async () => {
       await withLoop(undefined, async (loop) => {
@@ -462,6 +497,7 @@ export function lifecycleSuite(kit: Kit): void {
         for (const s of later) s.destroy();
       });
     });
+
     it('LIFE-13 a connected channel keeps the addresses of its connection when first asked after the peer reset it', async () => {
       const server = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
