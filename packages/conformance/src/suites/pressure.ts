@@ -5,7 +5,7 @@ import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
 export function pressureSuite(kit: Kit): void {
-  const { withLoop } = kit;
+  const { withLoop, backend } = kit;
 
   describe('pool pressure', () => {
     it('PRESS-9 a channel at its maxLeases stops receiving: one that never releases cannot starve the others', async () => {
@@ -172,6 +172,26 @@ export function pressureSuite(kit: Kit): void {
         await until(() => held.length === 0 || loop.pool.stats().leasesOut <= held.length, 1000);
         socket.destroy();
       });
+    });
+
+    it('PRESS-4 LEASE-6 after the loop closed, releases count but notify nothing: the pressure state stays as it was', async () => {
+      const loop = await backend.createLoop({ sizeClasses: [{ size: 512, count: 2 }] });
+      const events: PoolPressureEvent[] = [];
+      loop.pool.onPressureChange((e) => events.push(e));
+      const held: Lease[] = [];
+      const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => held.push(lease) }));
+      const socket = await netConnect(listener.address.port);
+      socket.on('error', () => {});
+      socket.write(randomBytes(2000));
+      await until(() => loop.pool.underPressure, 5000, 'PRESS-4 pressure');
+      socket.destroy();
+      await loop.close();
+      expect(events).toEqual([{ sizeClass: 512, underPressure: true }]);
+      for (const l of held) l.release();
+      await sleep(20);
+      expect(events, 'PRESS-4 no transition notified after close').toHaveLength(1);
+      expect(loop.pool.underPressure).toBe(true);
+      expect(loop.pool.stats().classes[0]).toMatchObject({ available: 2, leased: 0, pressureEvents: 1 });
     });
   });
 }
