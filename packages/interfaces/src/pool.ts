@@ -94,7 +94,9 @@ export interface BufferPool {
   stats(): PoolStatistics;
 
   /**
-   * Calls `listener` on each pressure transition of any class (PRESS-4).
+   * Calls `listener` on each pressure transition of any class (PRESS-4). None follows the loop's
+   * `close()`: the pressure state stays as it was then, while leases released later still count
+   * as available.
    *
    * @param listener - called on the loop's thread, never synchronously from this call
    * @returns a function that stops the subscription
