@@ -75,7 +75,7 @@ export function lifecycleSuite(kit: Kit): void {
       expect(() => loop.connect({ port: 1 })).toThrow(code('ERR_IOLEASE_LOOP_CLOSED'));
     });
 
-    it('LIFE-10 LIFE-11 close() resolves only after every listener\'s own close() has', async () => {
+    it("LIFE-10 LIFE-11 close() resolves only after every listener's own close() has", async () => {
       const loop = await backend.createLoop();
       const listeners = await Promise.all([0, 1].map(() => loop.listen({ port: 0 }, () => undefined)));
       const closing = loop.close();

@@ -111,9 +111,17 @@ export function sizerSuite(kit: Kit): void {
       await withLoop(undefined, async (loop) => {
         const failed = deferred<IoleaseError>();
         const closed = deferred();
+        let reads = 0;
         const { peer } = await connectToNetPeer(
           loop,
-          { onError: (_c, e) => failed.resolve(e), onClose: () => closed.resolve() },
+          {
+            onRead: (_c, lease) => {
+              reads++;
+              lease.release();
+            },
+            onError: (_c, e) => failed.resolve(e),
+            onClose: () => closed.resolve(),
+          },
           { sizer: () => ({ nextReadSize, record: () => {} }) },
         );
         // A completion backend asks the sizer when it arms a receive, a readiness backend before
@@ -126,6 +134,37 @@ export function sizerSuite(kit: Kit): void {
         // What the sizer threw is the cause.
         expect((error as { cause?: unknown }).cause).toBe(what === 'throws' ? sizerBug : undefined);
         await watchdog(closed.promise, 10_000, 'SIZER-3');
+        // The sizer is asked before each read (SIZER-1): with no size, nothing is read.
+        expect(reads, 'SIZER-3 no read without a size').toBe(0);
+      });
+    });
+
+    it("SIZER-3 LOOP-2 a sizer that fails when setHandler() lets reads start: onError comes on the loop's turn, not inside setHandler()", async () => {
+      await withLoop(undefined, async (loop) => {
+        const sizer = () => ({
+          nextReadSize: (): number => {
+            throw sizerBug;
+          },
+          record: () => {},
+        });
+        // No handler at connect: reads, and the sizer's first answer, wait for setHandler().
+        const { channel, peer } = await connectToNetPeer(loop, undefined as never, { sizer });
+        peer.on('error', () => {});
+        peer.write('x');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const failed = deferred<IoleaseError>();
+        let inside = true;
+        let calledInside: boolean | undefined;
+        channel.setHandler({
+          onError: (_c, e) => {
+            calledInside = inside;
+            failed.resolve(e);
+          },
+        });
+        inside = false;
+        const error = await watchdog(failed.promise, 10_000, 'SIZER-3 onError');
+        expect(error).toMatchObject({ code: 'ERR_IOLEASE_INVALID_SIZER', cause: sizerBug });
+        expect(calledInside, 'LOOP-2 onError inside setHandler()').toBe(false);
       });
     });
 

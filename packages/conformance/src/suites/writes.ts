@@ -422,7 +422,12 @@ export function writesSuite(kit: Kit): void {
             [new Uint8Array(0), new Uint8Array(8)],
           ];
           for (const data of writes) channel.write(data, (e, b) => results.push([e, b]));
-          await until(() => results.length === 6, 5000, 'WRITE-3 six completions', () => results);
+          await until(
+            () => results.length === 6,
+            5000,
+            'WRITE-3 six completions',
+            () => results,
+          );
           await sleep(20); // room for a completion counted twice
           expect(results).toEqual([
             [undefined, 10],
