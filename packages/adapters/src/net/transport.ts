@@ -169,8 +169,8 @@ export class NetTransport implements ChannelTransport, PoolReader {
     else this.#socket.unref();
   }
 
+  /** Taken at accept (attach) or connect (onConnected); none before a connection exists. */
   address(peer: boolean): SocketAddress {
-    if (!this.channel.connecting) this.#captureAddresses();
     return (peer ? this.#remoteAddress : this.#localAddress) ?? toAddress(undefined, undefined, undefined);
   }
 

@@ -139,6 +139,40 @@ export function sizerSuite(kit: Kit): void {
       });
     });
 
+    it('SIZER-3 a sizer that fails only after a read fails the channel then: no read follows', async () => {
+      await withLoop(undefined, async (loop) => {
+        let asked = 0;
+        const sizer = () => ({
+          nextReadSize: (): number => {
+            if (++asked > 1) throw sizerBug;
+            return 1024;
+          },
+          record: () => {},
+        });
+        const failed = deferred<IoleaseError>();
+        const closed = deferred();
+        let reads = 0;
+        const { peer } = await connectToNetPeer(
+          loop,
+          {
+            onRead: (_c, lease) => {
+              reads++;
+              lease.release();
+            },
+            onError: (_c, e) => failed.resolve(e),
+            onClose: () => closed.resolve(),
+          },
+          { sizer },
+        );
+        peer.on('error', () => {});
+        peer.write('first');
+        const error = await watchdog(failed.promise, 10_000, 'SIZER-3 the second answer fails', () => ({ asked, reads }));
+        expect(error).toMatchObject({ code: 'ERR_IOLEASE_INVALID_SIZER', cause: sizerBug });
+        await watchdog(closed.promise, 10_000, 'SIZER-3 closed');
+        expect(reads).toBe(1);
+      });
+    });
+
     it("SIZER-3 LOOP-2 a sizer that fails when setHandler() lets reads start: onError comes on the loop's turn, not inside setHandler()", async () => {
       await withLoop(undefined, async (loop) => {
         const sizer = () => ({
