@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { Channel, IoleaseError, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import {
@@ -495,6 +496,40 @@ export function lifecycleSuite(kit: Kit): void {
         const resetChannel = accepted[3] as Channel;
         expect(resetChannel.remoteAddress.port).toBe(resetPort);
         for (const s of later) s.destroy();
+      });
+    });
+
+    it('LIFE-13 a connection reset before it was accepted reports its own address or an empty one, never another', async () => {
+      await withLoop(undefined, async (loop) => {
+        const accepted = deferred<Channel>();
+        const listener = await loop.listen({ port: 0 }, (channel) => {
+          accepted.resolve(channel);
+          return { onError: () => {} };
+        });
+        // The client is a worker thread, and this thread waits for it: the connection is made
+        // and reset before this thread can take it from the listener.
+        const shared = new Int32Array(new SharedArrayBuffer(4));
+        const worker = new Worker(
+          `const { workerData } = require('node:worker_threads');
+           const net = require('node:net');
+           const s = net.connect(workerData.port, '127.0.0.1', () => {
+             const port = s.localPort;
+             s.resetAndDestroy();
+             Atomics.store(workerData.shared, 0, port);
+             Atomics.notify(workerData.shared, 0);
+           });`,
+          { eval: true, workerData: { port: listener.address.port, shared } },
+        );
+        try {
+          expect(Atomics.wait(shared, 0, 0, 5000), 'the worker connected').not.toBe('timed-out');
+          const clientPort = shared[0] as number;
+          const channel = await watchdog(accepted.promise, 5000, 'LIFE-13 accepted');
+          const { address, port } = channel.remoteAddress;
+          // Which one depends on whether the backend learnt the address before the reset.
+          expect([`127.0.0.1:${clientPort}`, ':0']).toContain(`${address}:${port}`);
+        } finally {
+          await worker.terminate();
+        }
       });
     });
 

@@ -166,7 +166,10 @@ export function sizerSuite(kit: Kit): void {
         );
         peer.on('error', () => {});
         peer.write('first');
-        const error = await watchdog(failed.promise, 10_000, 'SIZER-3 the second answer fails', () => ({ asked, reads }));
+        const error = await watchdog(failed.promise, 10_000, 'SIZER-3 the second answer fails', () => ({
+          asked,
+          reads,
+        }));
         expect(error).toMatchObject({ code: 'ERR_IOLEASE_INVALID_SIZER', cause: sizerBug });
         await watchdog(closed.promise, 10_000, 'SIZER-3 closed');
         expect(reads).toBe(1);
