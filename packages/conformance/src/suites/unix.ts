@@ -264,11 +264,13 @@ export function unixSuite(kit: Kit): void {
     );
 
     it.skipIf(kit.backend.inChildProcess === undefined || process.getuid?.() !== 0 || !nodeRunnableByOthers())(
-      'LIFE-20 ERR-3 no permission to the directory: EACCES (run as an unprivileged user)',
+      'LIFE-20 ERR-3 no permission to the directory, or to a port below the unprivileged ones: EACCES (run as an unprivileged user)',
       async () => {
         // Root passes every permission check, so a child that drops to `nobody` tries it.
         const locked = join(dir, 'locked');
         mkdirSync(locked, { mode: 0o700 });
+        // Port 1 needs privilege unless the system lets anyone bind every port.
+        const privileged = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) > 1;
         const child = kit.backend.inChildProcess as { import: string; create: string };
         const script = `${child.import}
           const loop = await (${child.create});
@@ -276,6 +278,7 @@ export function unixSuite(kit: Kit): void {
           const codes = [];
           await loop.listen({ path }, () => ({})).catch((e) => codes.push(e.code + ' ' + e.syscall));
           await loop.connect({ path }).catch((e) => codes.push(e.code + ' ' + e.syscall));
+          if (${privileged}) await loop.listen({ port: 1 }, () => ({})).catch((e) => codes.push(e.code + ' ' + e.syscall));
           console.log(JSON.stringify(codes));
           await loop.close();`;
         const proc = spawn(process.execPath, ['--input-type=module', '-e', script], {
@@ -292,7 +295,7 @@ export function unixSuite(kit: Kit): void {
           proc.once('error', reject);
         });
         expect(code).toBe(0);
-        expect(JSON.parse(out)).toEqual(['EACCES listen', 'EACCES connect']);
+        expect(JSON.parse(out)).toEqual(['EACCES listen', 'EACCES connect', ...(privileged ? ['EACCES listen'] : [])]);
       },
     );
   });
