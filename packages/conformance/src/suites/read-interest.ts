@@ -203,6 +203,26 @@ export function readInterestSuite(kit: Kit): void {
       });
     });
 
+    it('LIFE-2 a channel connected without a handler reads nothing either until it gets one', async () => {
+      await withLoop(undefined, async (loop) => {
+        const { channel, peer } = await connectToNetPeer(loop, undefined as never);
+        peer.write('waiting for a handler');
+        await sleep(50);
+        const stats = loop.pool.stats();
+        expect(stats.leasesOut).toBe(0);
+        expect(stats.classes.map((c) => c.leased + c.held)).toEqual(stats.classes.map(() => 0));
+        const got = deferred<string>();
+        channel.setHandler({
+          onRead: (_c, lease) => {
+            got.resolve(Buffer.from(lease.bytes).toString());
+            lease.release();
+          },
+        });
+        expect(await watchdog(got.promise, 10_000, 'LIFE-2')).toBe('waiting for a handler');
+        peer.destroy();
+      });
+    });
+
     it("READ-4 READ-6 LOOP-2 with auto-read off, each read() brings one delivery on the loop's turn, and onEnd only for a read() after the last lease", async () => {
       // Small buffers: a receive armed for one read() may bring several, which wait (READ-4).
       await withLoop({ sizeClasses: [{ size: 1024, count: 32 }] }, async (loop) => {
