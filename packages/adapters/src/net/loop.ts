@@ -87,7 +87,9 @@ export class NetEventLoop implements EventLoop {
     const valid = checkListen(this, options, onAccept);
     if (valid instanceof IoleaseError) return Promise.reject(valid);
     const { path, host, port, backlog, reusePort, ipv6Only, channel: template } = valid;
-    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+    // Paused: the accepted socket only carries its handle to a socket of ours (#adopt), so it
+    // need not start reading. Half-open is the adopting socket's option, not this one's.
+    const server = net.createServer({ pauseOnConnect: true });
     server.on('connection', (accepted) => this.#adopt(accepted, template, onAccept, path));
     this.#servers.add(server);
     return new Promise((resolve, reject) => {
