@@ -469,35 +469,62 @@ export function processSuite(kit: Kit): void {
       expect(uncaught['completion bug']).toBeGreaterThanOrEqual(16);
     });
 
-    it('SIZER-3 LOOP-5 a sizer factory that throws for an accepted connection: it is reset, the error reported, and the next one served', async () => {
+    it('SIZER-3 LOOP-5 LIFE-2 a sizer factory that throws for an accepted connection: it is reset (a Unix one closed), the error reported, and the next one served', async () => {
+      const unix = kit.has('unixSockets');
       const result = await runNode(
         `import net from 'node:net';
+         import { tmpdir } from 'node:os';
+         import { join } from 'node:path';
          ${prelude}
          const codes = [];
          process.on('uncaughtException', (e) => codes.push(e.code));
-         let made = 0;
-         const l = await loop.listen({ port: 0, sizer: () => {
-           if (++made === 1) throw new Error('factory bug');
-           return { nextReadSize: () => 2048, record() {} };
-         } }, () => ({ onRead(c, lease) { c.write(lease.bytes, () => lease.release()); }, onEnd(c) { c.shutdown(); } }));
-         const talk = (text) => new Promise((resolve) => {
-           const s = net.connect(l.address.port, '127.0.0.1');
+         // A connection nobody closes would keep its peer waiting: fail with the state instead.
+         const stall = setTimeout(() => {
+           console.log(JSON.stringify({ stalled: 'SIZER-3 LIFE-2', codes, open: loop.stats().channelsOpen }));
+           process.exit(1);
+         }, 10000);
+         const firstThrows = () => {
+           let made = 0;
+           return () => {
+             if (++made === 1) throw new Error('factory bug');
+             return { nextReadSize: () => 2048, record() {} };
+           };
+         };
+         const echo = () => ({ onRead(c, lease) { c.write(lease.bytes, () => lease.release()); }, onEnd(c) { c.shutdown(); } });
+         const talk = (where, text) => new Promise((resolve) => {
+           const s = net.connect(where);
            let got = '';
+           let error;
            s.on('data', (d) => { got += d; });
-           s.on('error', () => {});
-           s.on('close', () => resolve(got));
+           s.on('error', (e) => { error = e.code; });
+           s.on('close', () => resolve({ got, error }));
            s.end(text);
          });
-         const first = await talk('first');
-         const second = await talk('second');
-         console.log(JSON.stringify({ first, second, codes, open: loop.stats().channelsOpen }));
+         const l = await loop.listen({ port: 0, sizer: firstThrows() }, echo);
+         const tcp = { host: '127.0.0.1', port: l.address.port };
+         // The first sends nothing: unread bytes would make any close a reset.
+         const first = await talk(tcp, '');
+         const second = await talk(tcp, 'second');
+         let unix = null;
+         if (${unix}) {
+           const path = join(tmpdir(), 'iolease-sizer-' + process.pid + '.sock');
+           const u = await loop.listen({ path, sizer: firstThrows() }, echo);
+           // What the peer of a closed Unix socket sees when it ends its side (nothing, or EPIPE)
+           // is a race: that it is closed at all, so that talk() ends, is what counts.
+           unix = [(await talk({ path }, '')).got, (await talk({ path }, 'second')).got];
+           await u.close();
+         }
+         clearTimeout(stall);
+         console.log(JSON.stringify({ first, second, unix, codes, open: loop.stats().channelsOpen }));
          await loop.close();`,
       );
-      expect(result.code).toBe(0);
+      expect(result.code, result.stdout).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({
-        first: '',
-        second: 'second',
-        codes: ['ERR_IOLEASE_INVALID_SIZER'],
+        first: { got: '', error: 'ECONNRESET' },
+        second: { got: 'second' },
+        // A Unix socket has no abortive close: closed, so its peer sees the end.
+        unix: unix ? ['', 'second'] : null,
+        codes: unix ? ['ERR_IOLEASE_INVALID_SIZER', 'ERR_IOLEASE_INVALID_SIZER'] : ['ERR_IOLEASE_INVALID_SIZER'],
         open: 0,
       });
     });
