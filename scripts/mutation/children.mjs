@@ -12,8 +12,10 @@
 //   node scripts/mutation/children.mjs packages/reference-uring/src/listener.ts NoCoverage \
 //     packages/reference-uring/test/conformance.test.ts -- -t "the host process"
 //
-// MUTATION_LINES=120-180,300 takes only the mutants starting on those lines: the child-process
-// tests are slow, so point them at the code they exercise.
+// MUTATION_LINES=120-180,300 takes only the mutants starting on those lines (source lines, not
+// mutant ids): the child-process tests are slow, so point them at the code they exercise.
+// MUTATION_REPORT=reports/mutation/net-incremental.json reads another report than Stryker's
+// default incremental file.
 //
 // It edits the working tree: run it in a clone of its own, not while you work in that tree.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +32,10 @@ const split = rest.indexOf('--');
 const tests = split < 0 ? rest : rest.slice(0, split);
 const vitestArgs = split < 0 ? [] : rest.slice(split + 1);
 
-const report = JSON.parse(readFileSync(`${root}reports/mutation/stryker-incremental.json`, 'utf8'));
+// MUTATION_REPORT names another report, such as one a run with --incrementalFile wrote.
+const report = JSON.parse(
+  readFileSync(process.env.MUTATION_REPORT ?? `${root}reports/mutation/stryker-incremental.json`, 'utf8'),
+);
 const entry = report.files[file];
 if (entry === undefined) throw new Error(`${file} is not in the mutation report`);
 const path = `${root}${file}`;
