@@ -141,7 +141,8 @@ export interface EventLoop {
 
   /**
    * Closes every listener and channel, waits for the kernel to finish with all memory,
-   * releases every kernel resource and file descriptor (LIFE-10). Idempotent.
+   * releases every kernel resource and file descriptor (LIFE-10). Idempotent. A `listen()` still
+   * in flight settles first: with a listener already closed, or with its own error.
    *
    * @returns resolves when nothing of the loop remains but outstanding leases (LEASE-6)
    */
