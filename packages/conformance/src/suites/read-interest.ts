@@ -191,14 +191,7 @@ export function readInterestSuite(kit: Kit): void {
         const stats = loop.pool.stats();
         expect(stats.leasesOut).toBe(0);
         expect(stats.classes.map((c) => c.leased)).toEqual(stats.classes.map(() => 0));
-        const got = deferred<string>();
-        channel.setHandler({
-          onRead: (_c, lease) => {
-            got.resolve(Buffer.from(lease.bytes).toString());
-            lease.release();
-          },
-        });
-        expect(await watchdog(got.promise, 10_000, 'LIFE-2')).toBe('waiting for a handler');
+        expect(await firstReadOnceHandled(channel)).toBe('waiting for a handler');
         socket.destroy();
       });
     });
@@ -211,14 +204,7 @@ export function readInterestSuite(kit: Kit): void {
         const stats = loop.pool.stats();
         expect(stats.leasesOut).toBe(0);
         expect(stats.classes.map((c) => c.leased + c.held)).toEqual(stats.classes.map(() => 0));
-        const got = deferred<string>();
-        channel.setHandler({
-          onRead: (_c, lease) => {
-            got.resolve(Buffer.from(lease.bytes).toString());
-            lease.release();
-          },
-        });
-        expect(await watchdog(got.promise, 10_000, 'LIFE-2')).toBe('waiting for a handler');
+        expect(await firstReadOnceHandled(channel)).toBe('waiting for a handler');
         peer.destroy();
       });
     });
@@ -263,4 +249,16 @@ export function readInterestSuite(kit: Kit): void {
       });
     });
   });
+}
+
+/** Gives `channel` a handler and resolves with the text of its first read (LIFE-2). */
+function firstReadOnceHandled(channel: Channel): Promise<string> {
+  const got = deferred<string>();
+  channel.setHandler({
+    onRead: (_c, lease) => {
+      got.resolve(Buffer.from(lease.bytes).toString());
+      lease.release();
+    },
+  });
+  return watchdog(got.promise, 10_000, 'LIFE-2 the first read once a handler is set');
 }

@@ -1,5 +1,6 @@
 import {
   AdaptiveRecvByteBufferSizer,
+  type EventLoop,
   FixedRecvByteBufferSizer,
   type IoleaseError,
   type RecvByteBufferSizer,
@@ -109,25 +110,9 @@ export function sizerSuite(kit: Kit): void {
       ],
     ])('SIZER-3 a sizer that %s fails the channel with ERR_IOLEASE_INVALID_SIZER', async (what, nextReadSize) => {
       await withLoop(undefined, async (loop) => {
-        const failed = deferred<IoleaseError>();
-        const closed = deferred();
-        let reads = 0;
-        const { peer } = await connectToNetPeer(
-          loop,
-          {
-            onRead: (_c, lease) => {
-              reads++;
-              lease.release();
-            },
-            onError: (_c, e) => failed.resolve(e),
-            onClose: () => closed.resolve(),
-          },
-          { sizer: () => ({ nextReadSize, record: () => {} }) },
-        );
+        const { failed, closed, seen, peer } = await sizedChannel(loop, nextReadSize);
         // A completion backend asks the sizer when it arms a receive, a readiness backend before
-        // the read it takes from the socket (SIZER-1): bytes to read make both ask. Closing with
-        // them unread may reset the peer.
-        peer.on('error', () => {});
+        // the read it takes from the socket (SIZER-1): bytes to read make both ask.
         peer.write('x');
         const error = await watchdog(failed.promise, 10_000, 'SIZER-3');
         expect(error.code).toBe('ERR_IOLEASE_INVALID_SIZER');
@@ -135,44 +120,25 @@ export function sizerSuite(kit: Kit): void {
         expect((error as { cause?: unknown }).cause).toBe(what === 'throws' ? sizerBug : undefined);
         await watchdog(closed.promise, 10_000, 'SIZER-3');
         // The sizer is asked before each read (SIZER-1): with no size, nothing is read.
-        expect(reads, 'SIZER-3 no read without a size').toBe(0);
+        expect(seen.reads, 'SIZER-3 no read without a size').toBe(0);
       });
     });
 
     it('SIZER-3 a sizer that fails only after a read fails the channel then: no read follows', async () => {
       await withLoop(undefined, async (loop) => {
         let asked = 0;
-        const sizer = () => ({
-          nextReadSize: (): number => {
-            if (++asked > 1) throw sizerBug;
-            return 1024;
-          },
-          record: () => {},
+        const { failed, closed, seen, peer } = await sizedChannel(loop, () => {
+          if (++asked > 1) throw sizerBug;
+          return 1024;
         });
-        const failed = deferred<IoleaseError>();
-        const closed = deferred();
-        let reads = 0;
-        const { peer } = await connectToNetPeer(
-          loop,
-          {
-            onRead: (_c, lease) => {
-              reads++;
-              lease.release();
-            },
-            onError: (_c, e) => failed.resolve(e),
-            onClose: () => closed.resolve(),
-          },
-          { sizer },
-        );
-        peer.on('error', () => {});
         peer.write('first');
         const error = await watchdog(failed.promise, 10_000, 'SIZER-3 the second answer fails', () => ({
           asked,
-          reads,
+          reads: seen.reads,
         }));
         expect(error).toMatchObject({ code: 'ERR_IOLEASE_INVALID_SIZER', cause: sizerBug });
         await watchdog(closed.promise, 10_000, 'SIZER-3 closed');
-        expect(reads).toBe(1);
+        expect(seen.reads).toBe(1);
       });
     });
 
@@ -269,4 +235,26 @@ export function sizerSuite(kit: Kit): void {
       });
     });
   });
+}
+
+/** A channel connected with a sizer that answers `nextReadSize`: what it hears, and its peer. */
+async function sizedChannel(loop: EventLoop, nextReadSize: () => number) {
+  const failed = deferred<IoleaseError>();
+  const closed = deferred();
+  const seen = { reads: 0 };
+  const { peer } = await connectToNetPeer(
+    loop,
+    {
+      onRead: (_c, lease) => {
+        seen.reads++;
+        lease.release();
+      },
+      onError: (_c, e) => failed.resolve(e),
+      onClose: () => closed.resolve(),
+    },
+    { sizer: () => ({ nextReadSize, record: () => {} }) },
+  );
+  // A channel that fails with bytes unread may reset its peer.
+  peer.on('error', () => {});
+  return { failed, closed, seen, peer };
 }
