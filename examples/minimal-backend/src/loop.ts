@@ -55,6 +55,7 @@ export class MinimalEventLoop implements api.EventLoop {
       server.listen({ host: valid.host.address, port: valid.port, backlog: valid.backlog }, () => {
         const { address, port } = server.address() as net.AddressInfo;
         listener.address = { family: 'IPv4', address, port };
+        if (listener.closed) server.close(); // the loop closed while node:net bound it (LIFE-10)
         // Listening, node:net reports only failed accepts, and keeps listening (LIFE-15).
         server.removeAllListeners('error').on('error', () => listener.acceptErrors++);
         resolve(listener);
@@ -103,7 +104,7 @@ export class MinimalEventLoop implements api.EventLoop {
       for (const listener of this.#listeners) void listener.close();
       for (const transport of this.#channels) transport.channel.abort(undefined);
       this.#checkDrained();
-    }).then(() => new Promise((resolve) => setImmediate(resolve))); // after the last onClose
+    }).then(() => new Promise((resolve) => setImmediate(() => resolve(this.pool.close())))); // PRESS-4, after the last onClose
     return this.#closing;
   }
 

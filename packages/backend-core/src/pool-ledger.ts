@@ -64,6 +64,7 @@ export class PoolLedger {
   readonly #sizes: readonly number[];
   readonly #pressure: PressureNotifier;
   #pressured = 0;
+  #closed = false;
 
   /**
    * @param sizeClasses - the validated classes
@@ -184,15 +185,27 @@ export class PoolLedger {
 
   /**
    * Class `classIndex` went into (`true`) or out of pressure: counted (POOL-5) and told to the
-   * subscribers once per transition, later (PRESS-4). A call that changes nothing does nothing.
+   * subscribers once per transition, later (PRESS-4). A call that changes nothing does nothing,
+   * and after {@link PoolLedger.close} no call does.
    */
   setPressure(classIndex: number, on: boolean): void {
     const c = this.#classes[classIndex] as ClassBooks;
-    if (c.underPressure === on) return;
+    if (this.#closed || c.underPressure === on) return;
     c.underPressure = on;
     this.#pressured += on ? 1 : -1;
     if (on) c.pressureEvents++;
     this.#pressure.notify(c.size, on);
+  }
+
+  /**
+   * The loop closed: nobody waits for a buffer any more, so no pressure transition is notified
+   * from now on and the pressure state stays as it was, while the counts still change as leases
+   * come back (PRESS-4, LEASE-6). A backend calls it once its loop has closed.
+   *
+   * @since 0.2.0
+   */
+  close(): void {
+    this.#closed = true;
   }
 
   /** Adds a pressure subscriber, as `BufferPool.onPressureChange` does. */

@@ -55,6 +55,21 @@ describe('PoolLedger', () => {
     expect([ledger.sizeClassFor(17), ledger.classIndexFor(1), ledger.classSize(1)]).toEqual([64, 0, 64]);
   });
 
+  it('PRESS-4 LEASE-6 once closed, tells no transition and keeps its pressure state, while the counts still change', () => {
+    const events: boolean[] = [];
+    const ledger = new PoolLedger(classes, { defer: now, give: () => {} });
+    ledger.onPressureChange((e) => events.push(e.underPressure));
+    ledger.taken(0, 10);
+    ledger.taken(0, 16);
+    ledger.setPressure(0, true);
+    ledger.close();
+    ledger.returned(0, 10);
+    ledger.setPressure(0, false);
+    expect(events).toEqual([true]);
+    expect(ledger.underPressure).toBe(true);
+    expect(ledger.stats((i) => (i === 1 ? 1 : 0)).classes[0]).toMatchObject({ available: 1, underPressure: true });
+  });
+
   it('LEASE-10 a pool that extends the ledger takes back, through its own give, a buffer a write held', () => {
     const given: number[] = [];
     class Pool extends PoolLedger {
