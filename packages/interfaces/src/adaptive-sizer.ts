@@ -55,8 +55,8 @@ export const ADAPTIVE_DEFAULTS: Readonly<{
  * Grows fast when reads fill their buffers and shrinks slowly when they do not (spec §4,
  * SIZER-5 … SIZER-11).
  *
- * The preference is an entry of {@link ADAPTIVE_SIZE_TABLE}. A *full* read (one that reached the
- * buffer's capacity or the current preference) jumps four entries up at once; a *small* read
+ * The preference is an entry of {@link ADAPTIVE_SIZE_TABLE}. A *full* read (one that filled its
+ * buffer, whatever the preference) jumps four entries up at once; a *small* read
  * (one that would have fitted the entry below) arms a shrink, and only a second small read in a
  * row takes one entry down. Any other read disarms it. Bursty traffic therefore keeps its large
  * buffers, while a connection that turns quiet gives memory back one halving at a time.
@@ -128,10 +128,12 @@ export class AdaptiveRecvByteBufferSizer implements RecvByteBufferSizer {
    */
   record(bytesRead: number, capacity: number): void {
     validateRecord(bytesRead, capacity);
-    const preference = tableAt(this.#index);
-    // Full is tested first: a buffer smaller than the preference (the pool's largest class)
-    // that came back full is a reason to grow, even though the read also looks small.
-    if (bytesRead >= Math.min(capacity, preference)) {
+    // Full means the read filled its buffer, so more may be waiting. A read that reaches the
+    // preference but stops short of a larger buffer (a larger class) drained the socket, and is
+    // no reason to grow: growing there sent exact 1 KiB messages to the 16 KiB class and pool
+    // pressure. Full is tested first: a buffer smaller than the preference (the pool's largest
+    // class) that came back full is a reason to grow, even though the read also looks small.
+    if (bytesRead >= capacity) {
       this.#index = Math.min(this.#index + INDEX_INCREMENT, this.#maxIndex);
       this.#shrinkArmed = false;
     } else if (bytesRead <= tableAt(Math.max(0, this.#index - INDEX_DECREMENT))) {

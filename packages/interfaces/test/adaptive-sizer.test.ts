@@ -26,9 +26,12 @@ const cases: readonly Case[] = [
     ],
   },
   {
-    name: 'SIZER-8 a read reaching the preference in a larger buffer is full',
+    name: 'SIZER-8 a read reaching the preference but not filling a larger buffer is not full',
     start: 2048,
-    steps: [[2048, 16384, 32768]],
+    steps: [
+      [2048, 16384, 2048],
+      [16384, 16384, 32768],
+    ],
   },
   {
     name: 'SIZER-8 a full buffer smaller than the preference grows rather than shrinks',
