@@ -176,11 +176,12 @@ export function collectingHandler(): ChannelHandler & {
 
 /**
  * A client channel of the loop under test, connected to a plain node:net server socket (the peer), so each side
- * is driven by a different implementation.
+ * is driven by a different implementation. Without `handler`, the channel reads nothing until it
+ * gets one (LIFE-2).
  */
 export async function connectToNetPeer(
   loop: EventLoop,
-  handler: ChannelHandler,
+  handler: ChannelHandler | undefined,
   options: Omit<ConnectOptions, 'port'> = {},
 ): Promise<{ channel: Channel; peer: net.Socket; server: net.Server }> {
   // allowHalfOpen: the peer must not answer our FIN with its own (half-close tests).

@@ -198,7 +198,7 @@ export function readInterestSuite(kit: Kit): void {
 
     it('LIFE-2 a channel connected without a handler reads nothing either until it gets one', async () => {
       await withLoop(undefined, async (loop) => {
-        const { channel, peer } = await connectToNetPeer(loop, undefined as never);
+        const { channel, peer } = await connectToNetPeer(loop, undefined);
         peer.write('waiting for a handler');
         await sleep(50);
         const stats = loop.pool.stats();

@@ -155,7 +155,7 @@ export function sizerSuite(kit: Kit): void {
           record: () => {},
         });
         // No handler at connect: reads, and the sizer's first answer, wait for setHandler().
-        const { channel, peer } = await connectToNetPeer(loop, undefined as never, { sizer });
+        const { channel, peer } = await connectToNetPeer(loop, undefined, { sizer });
         peer.on('error', () => {});
         peer.write('x');
         await new Promise((resolve) => setTimeout(resolve, 20));
