@@ -1,6 +1,6 @@
 // Benchmarks are not tests: nothing here asserts a speed. This only keeps each benchmark
 // runnable, by running it briefly and checking that it measured every server it names.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,27 @@ describe('benchmarks stay runnable', () => {
       expect(mode.cpuMicrosPerRequest).toBeGreaterThan(0);
     }
   });
+
+  // Debian's wrk and h2load (nghttp2-client) are the loads; CI installs both.
+  const hasTool = (tool) => spawnSync(tool, ['--version']).error === undefined;
+  const secure = async (flag, stack) => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'http.json');
+    const args = [flag, '--seconds', '1', '--rounds', '1', '--connections', '8', '--json', out];
+    const { stdout } = await run(process.execPath, [join(here, 'http/run.mjs'), ...args]);
+    expect(stdout).toContain(`| ${stack} over iolease io_uring |`);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(report.machine.kernel).toMatch(/^\d+\./);
+    for (const mode of ['plain', 'net', 'uring']) {
+      expect(report.summary[mode].requestsPerSecond).toBeGreaterThan(0);
+      expect(report.summary[mode].cpuMicrosPerRequest).toBeGreaterThan(0);
+    }
+  };
+  it.skipIf(!hasTool('wrk'))('http/run.mjs --tls measures https in the three modes under wrk', () =>
+    secure('--tls', 'node:https'),
+  );
+  it.skipIf(!hasTool('h2load'))('http/run.mjs --h2 measures HTTP/2 with TLS in the three modes under h2load', () =>
+    secure('--h2', 'node:http2'),
+  );
 
   it('suite/run.mjs byte-checks and measures every server under the C load', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'suite.json');

@@ -1,9 +1,11 @@
 // One "hello" route in each of three stacks (node:http, Express, Fastify), served plain or over an
-// iolease loop: usage `node bench/http/server.mjs <port> <plain|net|uring> <node|express|fastify> [tls]`
-// (tls: node:http's route over https, with a self-signed certificate).
+// iolease loop: usage `node bench/http/server.mjs <port> <plain|net|uring> <node|express|fastify> [tls|h2]`
+// (tls: node:http's route over https; h2: the same route over HTTP/2 with TLS, through node:http2's
+// compatibility API; both with a self-signed certificate).
 // Over a loop, node:http and Express go through serve(), Fastify through its own listen() with
 // useLoop, as the servers and frameworks guide shows.
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import { openEventLoop, serve, useLoop } from '@iolease/adapters';
 import express from 'express';
@@ -14,7 +16,7 @@ const port = Number(process.argv[2] ?? 0);
 const mode = process.argv[3] ?? 'uring';
 const app = process.argv[4] ?? 'node';
 const body = 'hello from iolease\n';
-const tls = process.argv[5] === 'tls';
+const secure = process.argv[5]; // undefined, 'tls' or 'h2'
 
 const loop =
   mode === 'plain'
@@ -49,7 +51,12 @@ if (app === 'fastify') {
     console.error(`unknown app ${app}: node, express or fastify`);
     process.exit(2);
   }
-  const server = tls ? https.createServer(selfSigned(), handler) : http.createServer(handler);
+  const server =
+    secure === 'h2'
+      ? http2.createSecureServer({ ...selfSigned(), allowHTTP1: false }, handler)
+      : secure === 'tls'
+        ? https.createServer(selfSigned(), handler)
+        : http.createServer(handler);
   if (loop === undefined) await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   else await serve(server, loop, { host: '127.0.0.1', port });
   announce(server.address().port);

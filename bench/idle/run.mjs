@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { machineInfo } from '../lib/machine.mjs';
 import { startServer } from '../lib/server.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -67,4 +68,7 @@ for (const [name, b] of Object.entries(perConn)) {
   console.log(`| ${name} | ${(b / 1024).toFixed(2)} KiB | ${(b / perConn['node:net']).toFixed(2)}× |`);
 }
 if (opts.json)
-  writeFileSync(opts.json, `${JSON.stringify({ connections, perConnection: perConn, results }, null, 2)}\n`);
+  writeFileSync(
+    opts.json,
+    `${JSON.stringify({ machine: machineInfo(), connections, perConnection: perConn, results }, null, 2)}\n`,
+  );

@@ -13,6 +13,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { machineInfo } from '../lib/machine.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const { values: opts } = parseArgs({
@@ -170,5 +171,6 @@ for (const mode of opts.servers.split(',')) {
     `RSS growth over the second half: ${(secondHalfGrowth * 100).toFixed(1)} %; fds back to start: ${fdsBack}`,
   );
 }
-if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ options: opts, results }, null, 2)}\n`);
+if (opts.json)
+  writeFileSync(opts.json, `${JSON.stringify({ machine: machineInfo(), options: opts, results }, null, 2)}\n`);
 process.exit(failed ? 1 : 0);

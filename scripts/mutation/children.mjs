@@ -17,8 +17,15 @@
 // MUTATION_REPORT=reports/mutation/net-incremental.json reads another report than Stryker's
 // default incremental file.
 //
+// The test files `covering` run, for each mutant, only the tests Stryker found reaching it. With
+// the status `Timeout` that checks Stryker's timeouts: a mutant that makes a loop stall should
+// fail a watchdog's assertion naming the rule and the stuck state, and the verdict `BareTimeout`
+// marks one that only vitest's own test timeout caught.
+//
+//   node scripts/mutation/children.mjs packages/reference-uring/src/pool.ts Timeout covering
+//
 // It edits the working tree: run it in a clone of its own, not while you work in that tree.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +38,7 @@ if (file === undefined || status === undefined || rest.length === 0) {
 const split = rest.indexOf('--');
 const tests = split < 0 ? rest : rest.slice(0, split);
 const vitestArgs = split < 0 ? [] : rest.slice(split + 1);
+const covering = tests.length === 1 && tests[0] === 'covering';
 
 // MUTATION_REPORT names another report, such as one a run with --incrementalFile wrote.
 const report = JSON.parse(
@@ -55,6 +63,51 @@ const pkg = file.split('/')[1];
 const out = `${root}reports/mutation/children-${pkg}-${file.split('/').pop().replace(/\.ts$/, '')}.json`;
 const results = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
 const env = { ...process.env, PATH: `${root}node_modules/.bin:${process.env.PATH}` };
+/** Stryker's test ids, each with its file and its own title (the last part of its full name). */
+const testsById = new Map(
+  Object.entries(report.testFiles ?? {}).flatMap(([testFile, { tests: list }]) =>
+    list.map((t) => [t.id, { file: testFile, title: t.name.split(' > ').pop() }]),
+  ),
+);
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The vitest arguments that run the tests covering `mutant`: their files and a title filter. */
+const coveringArgs = (mutant) => {
+  const known = (mutant.coveredBy ?? []).map((id) => testsById.get(id)).filter((t) => t !== undefined);
+  const files = [...new Set(known.map((t) => t.file))];
+  const titles = [...new Set(known.map((t) => escapeRegExp(t.title)))];
+  return files.length === 0 ? undefined : [...files, '-t', titles.join('|')];
+};
+/**
+ * Runs vitest in a process group of its own, and kills the whole group after 5 minutes: a mutant
+ * can spin a test worker in a loop that never yields, and killing only vitest's main process
+ * would leave that worker burning a core for good.
+ */
+function runTests(args) {
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['vitest', 'run', ...args, '--reporter=dot'], { cwd: root, env, detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
+    let signal = null;
+    const timer = setTimeout(() => {
+      signal = 'SIGKILL';
+      process.kill(-child.pid, 'SIGKILL');
+    }, 300_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      // Workers vitest left behind go with the group too.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
 const build = () => spawnSync('npm', ['run', 'build', '-w', `@iolease/${pkg}`], { cwd: root, env, encoding: 'utf8' });
 
 try {
@@ -65,17 +118,16 @@ try {
     writeFileSync(path, original.slice(0, offset(start)) + mutant.replacement + original.slice(offset(end)));
     let verdict = 'CompileError';
     let failed = [];
-    if (build().status === 0) {
-      const run = spawnSync('npx', ['vitest', 'run', ...tests, ...vitestArgs, '--reporter=dot'], {
-        cwd: root,
-        env,
-        encoding: 'utf8',
-        timeout: 300_000,
-      });
+    const selection = covering ? coveringArgs(mutant) : tests;
+    if (selection === undefined) verdict = 'NoCoveringTest';
+    else if (build().status === 0) {
+      const run = await runTests([...selection, ...vitestArgs]);
       // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the reporter's colours
       const text = `${run.stdout}${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
       failed = [...new Set([...text.matchAll(/FAIL .*? > (.*)/g)].map((m) => m[1].slice(0, 160)))].slice(0, 4);
-      verdict = run.signal !== null ? 'Timeout' : run.status === 0 ? 'Survived' : 'Killed';
+      // A failure that is only vitest's "Test timed out" names no rule and no state.
+      const bare = /Test timed out in|Hook timed out in/.test(text) && !/AssertionError|Error: [A-Z]+-\d/.test(text);
+      verdict = run.signal !== null ? 'Timeout' : run.status === 0 ? 'Survived' : bare ? 'BareTimeout' : 'Killed';
     }
     results[mutant.id] = {
       verdict,
