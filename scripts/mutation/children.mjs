@@ -75,7 +75,9 @@ const coveringArgs = (mutant) => {
   const known = (mutant.coveredBy ?? []).map((id) => testsById.get(id)).filter((t) => t !== undefined);
   const files = [...new Set(known.map((t) => t.file))];
   const titles = [...new Set(known.map((t) => escapeRegExp(t.title)))];
-  return files.length === 0 ? undefined : [...files, '-t', titles.join('|')];
+  // The first failing test settles the verdict; the rest would only take time (a mutant that
+  // stops every buffer coming back fails every test, each after its watchdog).
+  return files.length === 0 ? undefined : [...files, '-t', titles.join('|'), '--bail=1'];
 };
 /**
  * Runs vitest in a process group of its own, and kills the whole group after 5 minutes: a mutant
@@ -124,9 +126,23 @@ try {
       const run = await runTests([...selection, ...vitestArgs]);
       // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the reporter's colours
       const text = `${run.stdout}${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
-      failed = [...new Set([...text.matchAll(/FAIL .*? > (.*)/g)].map((m) => m[1].slice(0, 160)))].slice(0, 4);
-      // A failure that is only vitest's "Test timed out" names no rule and no state.
-      const bare = /Test timed out in|Hook timed out in/.test(text) && !/AssertionError|Error: [A-Z]+-\d/.test(text);
+      // Each failure's report starts with a FAIL line naming the test; its first line after that
+      // is the error. A failure that is only vitest's "Test timed out" names no rule and no state.
+      const failures = text
+        .split(/^ *FAIL /m)
+        .slice(1)
+        .filter((block) => block.includes(' > '))
+        .map((block) => {
+          const [head, ...rest] = block.split('\n');
+          const error = rest.find((l) => l.trim() !== '') ?? '';
+          return {
+            name: head.slice(head.indexOf(' > ') + 3).slice(0, 160),
+            bare: /(Test|Hook) timed out in/.test(error),
+          };
+        });
+      const unique = [...new Map(failures.map((f) => [f.name, f])).values()];
+      failed = unique.slice(0, 4).map((f) => (f.bare ? `${f.name} [bare timeout]` : f.name));
+      const bare = unique.length > 0 && unique.every((f) => f.bare);
       verdict = run.signal !== null ? 'Timeout' : run.status === 0 ? 'Survived' : bare ? 'BareTimeout' : 'Killed';
     }
     results[mutant.id] = {

@@ -428,14 +428,22 @@ export function adversarialSuite(kit: Kit): void {
           },
           onEnd: (channel) => channel.shutdown(),
         }));
-        const clients = await Promise.all(
+        let ended = 0;
+        let echoedBytes = 0;
+        const all = Promise.all(
           Array.from({ length: 100 }, async () => {
             const payload = randomBytes(50_000);
             const socket = await netConnect(listener.address.port);
             const chunks: Buffer[] = [];
             const echoed = new Promise<Buffer>((resolve, reject) => {
-              socket.on('data', (d: Buffer) => chunks.push(d));
-              socket.once('end', () => resolve(Buffer.concat(chunks)));
+              socket.on('data', (d: Buffer) => {
+                chunks.push(d);
+                echoedBytes += d.length;
+              });
+              socket.once('end', () => {
+                ended++;
+                resolve(Buffer.concat(chunks));
+              });
               socket.once('error', reject);
             });
             for (let off = 0; off < payload.length; off += 5000) socket.write(payload.subarray(off, off + 5000));
@@ -443,6 +451,12 @@ export function adversarialSuite(kit: Kit): void {
             return { payload, echoed: await echoed, socket };
           }),
         );
+        // Deferred releases that never come back would stall every stream: say so, with the pool.
+        const clients = await watchdog(all, 20_000, 'LEASE-2 WRITE-7 every stream echoed and ended', () => ({
+          ended,
+          echoedBytes,
+          pool: poolState(loop),
+        }));
         const wrong = clients.filter(({ payload, echoed }) => !payload.equals(echoed)).length;
         expect(wrong, 'streams that came back with other bytes').toBe(0);
         await poolAtRest(loop, 'LEASE-2');
