@@ -231,19 +231,31 @@ describe('errors', () => {
 describe('bad input gets a coded error, never a crash', () => {
   const code = (c: string) => expect.objectContaining({ code: c });
 
+  // Each message names the option at fault (ERR-1), as Node's validators do.
   it.each([
-    [{ sizeClasses: [] }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
-    [{ sizeClasses: [{ size: 512, count: 0 }] }, 'ERR_IOLEASE_OUT_OF_RANGE'],
-    [{ sizeClasses: 'big' }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
-    [{ waterMarks: { low: 9, high: 1 } }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
-    [{ sqEntries: 3 }, 'ERR_IOLEASE_OUT_OF_RANGE'],
-    [{ cqEntries: 1 << 20 }, 'ERR_IOLEASE_OUT_OF_RANGE'],
-    [{ diagnostics: { poison: 'yes' } }, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
-    [{ diagnostics: { leakDetection: 'sometimes' } }, 'ERR_IOLEASE_INVALID_ARG_VALUE'],
-    [42, 'ERR_IOLEASE_INVALID_ARG_TYPE'],
-  ])('createEventLoop(%j) → %s', (options, c) => {
+    [{ sizeClasses: [] }, 'ERR_IOLEASE_INVALID_ARG_VALUE', '"sizeClasses"'],
+    [{ sizeClasses: [{ size: 512, count: 0 }] }, 'ERR_IOLEASE_OUT_OF_RANGE', '"sizeClasses[0].count"'],
+    [{ sizeClasses: 'big' }, 'ERR_IOLEASE_INVALID_ARG_TYPE', '"sizeClasses"'],
+    [{ waterMarks: { low: 9, high: 1 } }, 'ERR_IOLEASE_INVALID_ARG_VALUE', 'waterMarks.low (9)'],
+    [{ sqEntries: 3 }, 'ERR_IOLEASE_OUT_OF_RANGE', '"options.sqEntries"'],
+    [{ cqEntries: 1 << 20 }, 'ERR_IOLEASE_OUT_OF_RANGE', '"options.cqEntries"'],
+    [
+      { sqEntries: 64, cqEntries: 32 },
+      'ERR_IOLEASE_OUT_OF_RANGE',
+      '"options.cqEntries" is out of range. It must be an integer >= 64',
+    ],
+    [{ zeroCopyThreshold: 0 }, 'ERR_IOLEASE_OUT_OF_RANGE', '"options.zeroCopyThreshold"'],
+    [{ diagnostics: { poison: 'yes' } }, 'ERR_IOLEASE_INVALID_ARG_TYPE', '"options.diagnostics.poison"'],
+    [
+      { diagnostics: { leakDetection: 'sometimes' } },
+      'ERR_IOLEASE_INVALID_ARG_VALUE',
+      '"options.diagnostics.leakDetection"',
+    ],
+    [42, 'ERR_IOLEASE_INVALID_ARG_TYPE', '"options"'],
+  ])('createEventLoop(%j) → %s naming %s', (options, c, named) => {
     const before = openFds();
     expect(() => createEventLoop(options as never)).toThrow(code(c));
+    expect(() => createEventLoop(options as never)).toThrow(named);
     expect(openFds()).toBe(before);
   });
 });
