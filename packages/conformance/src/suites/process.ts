@@ -167,6 +167,31 @@ export function processSuite(kit: Kit): void {
       expect(exiting).toEqual({ code: 0, signal: null, stdout: 'exited by itself\n' });
     });
 
+    it('LOOP-6 channels that were unreferenced and then closed hold nothing back: a referenced one opened after them still keeps the process alive', async () => {
+      // Every channel but the last is unreferenced, and the first pair closes; the loop must
+      // forget them, or their count would outweigh the referenced channel that follows.
+      const result = await runNode(
+        `${prelude}
+         const l = await loop.listen({ port: 0 }, (accepted) => {
+           accepted.unref();
+           return { onEnd: (ch) => ch.close(), onError() {} };
+         });
+         l.unref();
+         let closed;
+         const gone = new Promise((resolve) => { closed = resolve; });
+         const first = await loop.connect({ host: '127.0.0.1', port: l.address.port }, { onClose: () => closed(), onError() {} });
+         first.unref();
+         first.close();
+         await gone;
+         await new Promise((resolve) => setTimeout(resolve, 100));
+         const second = await loop.connect({ host: '127.0.0.1', port: l.address.port }, { onError() {} });
+         let held = false;
+         process.on('exit', () => { if (!held) console.log('exited by itself', second.state); });
+         setTimeout(() => { held = true; console.log('still alive'); process.exit(0); }, 300).unref();`,
+      );
+      expect(result.stdout).toBe('still alive\n');
+    });
+
     it('LIFE-15 with no file descriptor left (EMFILE) the listener stays open, and serves again once fds are free', async () => {
       // A child that fills its own fd table, keeping a handful free for the clients it opens.
       const result = await runNode(
