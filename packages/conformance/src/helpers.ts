@@ -214,9 +214,14 @@ export function strayBytes(lease: Lease): number {
 /**
  * Runs an ES module script in a child Node (the one running the tests); resolves with how it
  * ended and its stdout. For tests that watch a whole process: its exit, its uncaught
- * exceptions, a crash.
+ * exceptions, a crash. A child still running after `deadlineMs` is stuck: it is killed, and the
+ * promise rejects with what it had printed, so the test fails with that state rather than hang
+ * (a live child would keep the test runner from ever finishing).
  */
-export function runNode(script: string): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+export function runNode(
+  script: string,
+  deadlineMs = 25_000,
+): Promise<{ code: number | null; signal: string | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -225,8 +230,22 @@ export function runNode(script: string): Promise<{ code: number | null; signal: 
     child.stdout.on('data', (d) => {
       stdout += d;
     });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal, stdout }));
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `the child process was still running after ${deadlineMs} ms (stuck); it had printed ${JSON.stringify(stdout)}`,
+        ),
+      );
+    }, deadlineMs);
+    child.once('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(deadline);
+      resolve({ code, signal, stdout });
+    });
   });
 }
 

@@ -10,8 +10,16 @@ export const packageDir = fileURLToPath(new URL('..', import.meta.url));
 /** The built entry point, for scripts run in a child process. */
 export const entry = join(packageDir, 'dist/index.js');
 
-/** Runs an ES module script in a child Node (optionally under a launcher); resolves with its exit code and stdout. */
-export function runNode(script: string, launcher: string[] = []): Promise<{ code: number | null; stdout: string }> {
+/**
+ * Runs an ES module script in a child Node (optionally under a launcher); resolves with its exit
+ * code and stdout. A child still running after `deadlineMs` is stuck: it is killed and the
+ * promise rejects with what it had printed, so the test fails with that state rather than hang.
+ */
+export function runNode(
+  script: string,
+  launcher: string[] = [],
+  deadlineMs = 25_000,
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const argv = [...launcher, process.execPath, '--input-type=module', '-e', script];
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -19,7 +27,21 @@ export function runNode(script: string, launcher: string[] = []): Promise<{ code
     child.stdout.on('data', (d) => {
       stdout += d;
     });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout }));
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `the child process was still running after ${deadlineMs} ms (stuck); it had printed ${JSON.stringify(stdout)}`,
+        ),
+      );
+    }, deadlineMs);
+    child.once('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(deadline);
+      resolve({ code, stdout });
+    });
   });
 }
