@@ -211,21 +211,29 @@ export function strayBytes(lease: Lease): number {
   return stray;
 }
 
+/** Options of {@link runNode}. */
+export interface RunNodeOptions {
+  /** How long the child may run; one still running then is stuck (default 25,000 ms). */
+  readonly deadlineMs?: number;
+  /** A program to start Node under, with its arguments (a seccomp filter, say). */
+  readonly launcher?: readonly string[];
+}
+
 /**
  * Runs an ES module script in a child Node (the one running the tests); resolves with how it
  * ended and its stdout. For tests that watch a whole process: its exit, its uncaught
- * exceptions, a crash. A child still running after `deadlineMs` is stuck: it is killed, and the
+ * exceptions, a crash. A child still running after the deadline is stuck: it is killed, and the
  * promise rejects with what it had printed, so the test fails with that state rather than hang
  * (a live child would keep the test runner from ever finishing).
  */
 export function runNode(
   script: string,
-  deadlineMs = 25_000,
+  options: RunNodeOptions = {},
 ): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+  const { deadlineMs = 25_000, launcher = [] } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const argv = [...launcher, process.execPath, '--input-type=module', '-e', script];
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d) => {
       stdout += d;
