@@ -167,9 +167,10 @@ export function processSuite(kit: Kit): void {
       expect(exiting).toEqual({ code: 0, signal: null, stdout: 'exited by itself\n' });
     });
 
-    it('LOOP-6 channels that were unreferenced and then closed hold nothing back: a referenced one opened after them still keeps the process alive', async () => {
-      // Every channel but the last is unreferenced, and the first pair closes; the loop must
-      // forget them, or their count would outweigh the referenced channel that follows.
+    it('LOOP-6 channels and listeners that were unreferenced and then closed hold nothing back: a referenced channel opened after them still keeps the process alive', async () => {
+      // Every channel but the last is unreferenced, and the first pair closes, as does a second,
+      // unreferenced listener; the loop must forget them, or their count would outweigh the
+      // referenced channel that follows.
       const result = await runNode(
         `${prelude}
          const l = await loop.listen({ port: 0 }, (accepted) => {
@@ -183,6 +184,9 @@ export function processSuite(kit: Kit): void {
          first.unref();
          first.close();
          await gone;
+         const other = await loop.listen({ port: 0 }, () => undefined);
+         other.unref();
+         await other.close();
          await new Promise((resolve) => setTimeout(resolve, 100));
          const second = await loop.connect({ host: '127.0.0.1', port: l.address.port }, { onError() {} });
          let held = false;
