@@ -123,13 +123,35 @@ export function netConnect(port: number, host = '127.0.0.1'): Promise<net.Socket
   });
 }
 
-/** Everything a node:net socket receives until it ends. */
-export function readAll(socket: net.Socket): Promise<Buffer> {
+/**
+ * Everything a node:net socket receives until it ends. A stream that goes `stallMs` without data
+ * or its end rejects with how many bytes came; one destroyed here just never resolves.
+ */
+export function readAll(socket: net.Socket, stallMs = 15_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.once('end', () => resolve(Buffer.concat(chunks)));
-    socket.once('error', reject);
+    let received = 0;
+    // A stream that stops short of its end fails the test with how far it got, rather than
+    // leaving it to end on the runner's timeout.
+    const timer = setTimeout(() => {
+      reject(new Error(`timed out waiting for the peer's end: nothing for ${stallMs} ms after ${received} bytes`));
+    }, stallMs);
+    timer.unref();
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      received += d.length;
+      timer.refresh();
+    });
+    socket.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    // Destroyed here without an end: the test is done with this socket, so no failure follows.
+    socket.once('close', () => clearTimeout(timer));
   });
 }
 
