@@ -1,4 +1,6 @@
 // The backends the adapters' tests run on: both, wherever they can.
+
+import { usingLoop } from '@iolease/conformance';
 import type { EventLoop, EventLoopOptions } from '@iolease/interfaces';
 import { createEventLoop } from '@iolease/reference-uring';
 import { NetEventLoop } from '../src/index.ts';
@@ -8,16 +10,11 @@ export const backends: [name: string, create: (options?: EventLoopOptions) => Ev
   ['node:net', (options) => new NetEventLoop(options)],
 ];
 
-/** Runs `fn` with a fresh loop and always closes it. */
-export async function withBackend<T>(
+/** Runs `fn` with a fresh loop and always closes it, within the kit's deadline (LIFE-10). */
+export function withBackend<T>(
   create: (options?: EventLoopOptions) => EventLoop,
   fn: (loop: EventLoop) => Promise<T>,
   options?: EventLoopOptions,
 ): Promise<T> {
-  const loop = create(options);
-  try {
-    return await fn(loop);
-  } finally {
-    await loop.close();
-  }
+  return usingLoop(create(options), fn);
 }

@@ -81,6 +81,29 @@ function stalled(what: string, state: (() => unknown) | undefined): Error {
   return new Error(`timed out waiting for ${what}; state: ${described}`);
 }
 
+/**
+ * Runs `fn` with `loop`, then closes the loop, whether `fn` succeeded or failed. The close must
+ * resolve (LIFE-10): one that has not after 15 s fails with the listeners, channels and leases
+ * still open, instead of leaving the test to end on the runner's timeout. A failure of `fn` is
+ * the one reported.
+ */
+export async function usingLoop<T>(loop: EventLoop, fn: (loop: EventLoop) => Promise<T>): Promise<T> {
+  const closed = () =>
+    watchdog(loop.close(), 15_000, 'LIFE-10 loop.close() resolves', () => {
+      const stats = loop.stats();
+      return { listenersOpen: stats.listenersOpen, channelsOpen: stats.channelsOpen, leasesOut: stats.pool.leasesOut };
+    });
+  let result: T;
+  try {
+    result = await fn(loop);
+  } catch (failure) {
+    await closed().catch(() => undefined);
+    throw failure;
+  }
+  await closed();
+  return result;
+}
+
 /** A loop's pool as a watchdog reports it: per class, free and leased buffers and pressure. */
 export function poolState(loop: EventLoop): unknown {
   const stats = loop.stats();

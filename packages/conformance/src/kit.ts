@@ -1,5 +1,5 @@
 import type { EventLoop, EventLoopOptions, LoopCapabilities } from '@iolease/interfaces';
-import { watchdog } from './helpers.js';
+import { usingLoop } from './helpers.js';
 
 /**
  * The optional features of CONF-2 a backend declares (TERM-2), as its loops report them in
@@ -65,28 +65,7 @@ export function makeKit(backend: BackendUnderTest): Kit {
     backend,
     has: (capability) => backend.capabilities?.[capability] === true,
     async withLoop(options, fn) {
-      const loop = await backend.createLoop(options);
-      let result: Awaited<ReturnType<typeof fn>>;
-      try {
-        result = await fn(loop);
-      } catch (failure) {
-        // The test's own failure is the one to report; the close still gets its deadline.
-        await closeWithin(loop).catch(() => undefined);
-        throw failure;
-      }
-      await closeWithin(loop);
-      return result;
+      return usingLoop(await backend.createLoop(options), fn);
     },
   };
-}
-
-/**
- * `loop.close()`, which must resolve (LIFE-10): one that never does fails the test with what is
- * still open, instead of leaving it to end on the runner's timeout.
- */
-function closeWithin(loop: EventLoop): Promise<void> {
-  return watchdog(loop.close(), 15_000, 'LIFE-10 loop.close() resolves', () => {
-    const stats = loop.stats();
-    return { listenersOpen: stats.listenersOpen, channelsOpen: stats.channelsOpen, leasesOut: stats.pool.leasesOut };
-  });
 }
