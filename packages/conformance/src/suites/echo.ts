@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { echoServer, netConnect, randomBytes, readAll, sha256 } from '../helpers.js';
+import { echoServer, netConnect, randomBytes, readAll, sha256, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -17,7 +17,7 @@ export function echoSuite(kit: Kit): void {
         const received = readAll(socket);
         socket.end(payload);
         expect(sha256(await received)).toBe(sha256(payload));
-        await listener.close();
+        await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
       });
     });
 
@@ -56,7 +56,10 @@ export function echoSuite(kit: Kit): void {
         const parts = [Buffer.from('one '), Buffer.from('two '), Buffer.from('three')];
         client.write(parts);
         client.shutdown();
-        await done;
+        await watchdog(done, 10_000, 'LIFE-3 the echo of a vectored write, then its end', () => ({
+          received: Buffer.concat(chunks).toString(),
+          pendingWriteBytes: client.pendingWriteBytes,
+        }));
         expect(Buffer.concat(chunks).toString()).toBe('one two three');
         // A few buffers taken from a pool of thousands exhaust nothing (PRESS-4).
         expect(loop.pool.stats().pressureEvents, 'PRESS-4 no pressure without exhaustion').toBe(0);
@@ -68,7 +71,7 @@ export function echoSuite(kit: Kit): void {
       await withLoop(undefined, async (loop) => {
         const listener = await echoServer(loop);
         const port = listener.address.port;
-        await listener.close();
+        await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
         // As Node's: the address and port the connect was for are properties (ERR-3).
         await expect(loop.connect({ port })).rejects.toMatchObject({
           code: 'ECONNREFUSED',
@@ -106,7 +109,7 @@ export function echoSuite(kit: Kit): void {
         const socket = await netConnect(listener.address.port);
         socket.write('before');
         await new Promise((resolve) => socket.once('data', resolve));
-        await listener.close();
+        await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
         expect(listener.closed).toBe(true);
         const received = readAll(socket);
         socket.end('after');

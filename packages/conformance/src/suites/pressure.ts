@@ -1,6 +1,6 @@
 import type { Lease, PoolPressureEvent } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
-import { deferred, netConnect, randomBytes, sha256, sleep, until } from '../helpers.js';
+import { deferred, netConnect, poolState, randomBytes, sha256, sleep, until, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -90,14 +90,18 @@ export function pressureSuite(kit: Kit): void {
           onError: (_c, e) => errors.push(e),
         }));
 
-        const clients = await Promise.all(
+        let streamsEnded = 0;
+        const all = Promise.all(
           Array.from({ length: 50 }, async () => {
             const payload = randomBytes(8192 + Math.floor(Math.random() * 24_000));
             const socket = await netConnect(listener.address.port);
             const echoed: Buffer[] = [];
             const done = new Promise<Buffer>((resolve, reject) => {
               socket.on('data', (d: Buffer) => echoed.push(d));
-              socket.once('end', () => resolve(Buffer.concat(echoed)));
+              socket.once('end', () => {
+                streamsEnded++;
+                resolve(Buffer.concat(echoed));
+              });
               socket.once('error', reject);
             });
             // Several writes, so the FIN often arrives while the server's pool is empty.
@@ -106,6 +110,11 @@ export function pressureSuite(kit: Kit): void {
             return { payload, echoed: await done, socket };
           }),
         );
+        // A waiter never woken stalls the streams behind it: say which rule, with the pool.
+        const clients = await watchdog(all, 20_000, 'PRESS-3 every stream echoed and ended', () => ({
+          streamsEnded,
+          pool: poolState(loop),
+        }));
         const serverHashes = new Set([...received.values()].map((parts) => sha256(parts)));
         for (const { payload } of clients) expect(serverHashes.has(sha256(payload))).toBe(true);
         for (const { payload, echoed } of clients) expect(sha256(echoed)).toBe(sha256(payload));
