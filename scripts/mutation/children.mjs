@@ -143,7 +143,19 @@ try {
       const unique = [...new Map(failures.map((f) => [f.name, f])).values()];
       failed = unique.slice(0, 4).map((f) => (f.bare ? `${f.name} [bare timeout]` : f.name));
       const bare = unique.length > 0 && unique.every((f) => f.bare);
-      verdict = run.signal !== null ? 'Timeout' : run.status === 0 ? 'Survived' : bare ? 'BareTimeout' : 'Killed';
+      // A filter that matches nothing (a test renamed since the report) fails vitest too: that is
+      // no verdict on the mutant.
+      const ran = /Tests\s+\d+ (passed|failed)/.test(text) && !/No test (files )?found/.test(text);
+      verdict =
+        run.signal !== null
+          ? 'Timeout'
+          : !ran
+            ? 'NoTestRan'
+            : run.status === 0
+              ? 'Survived'
+              : bare
+                ? 'BareTimeout'
+                : 'Killed';
     }
     results[mutant.id] = {
       verdict,
