@@ -62,8 +62,9 @@ manifest.charts.forEach((chart, i) => {
   const name = `${chart.file.replace(/\.json$/, '')}-${i}.svg`;
   writeFileSync(join(charts, name), barChart({ ...chart, bars }));
   const baseline = bars[0];
-  page.push(`## ${chart.title}`, '');
-  // Colons escaped: `node:net` would read as a directive in the alt text.
+  // Colons escaped: `node:http` would read as a directive, which the table of contents and the
+  // heading's anchor drop (two titles would both read "node hello world").
+  page.push(`## ${chart.title.replace(/:/g, '\\:')}`, '');
   const alt = `${chart.title}: ${bars.map((b) => `${b.label} ${formatValue(b.value)}`).join(', ')}`;
   page.push(`![${alt.replace(/:/g, '\\:')}](/charts/${name})`, '');
   page.push(`| | ${chart.unit} | ratio to ${baseline.label} |`, '| --- | ---: | ---: |');
