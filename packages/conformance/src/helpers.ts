@@ -104,6 +104,11 @@ export async function usingLoop<T>(loop: EventLoop, fn: (loop: EventLoop) => Pro
   return result;
 }
 
+/** `listener.close()`, which must resolve (LIFE-11): one that has not after 10 s fails the test. */
+export function closeListener(listener: Listener): Promise<void> {
+  return watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
+}
+
 /** A loop's pool as a watchdog reports it: per class, free and leased buffers and pressure. */
 export function poolState(loop: EventLoop): unknown {
   const stats = loop.stats();

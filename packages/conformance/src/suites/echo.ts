@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { echoServer, netConnect, randomBytes, readAll, sha256, watchdog } from '../helpers.js';
+import { closeListener, echoServer, netConnect, randomBytes, readAll, sha256, watchdog } from '../helpers.js';
 import type { Kit } from '../kit.js';
 
 /** Registers the suite against one backend. */
@@ -17,7 +17,7 @@ export function echoSuite(kit: Kit): void {
         const received = readAll(socket);
         socket.end(payload);
         expect(sha256(await received)).toBe(sha256(payload));
-        await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
+        await closeListener(listener);
       });
     });
 
@@ -71,7 +71,7 @@ export function echoSuite(kit: Kit): void {
       await withLoop(undefined, async (loop) => {
         const listener = await echoServer(loop);
         const port = listener.address.port;
-        await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
+        await closeListener(listener);
         // As Node's: the address and port the connect was for are properties (ERR-3).
         await expect(loop.connect({ port })).rejects.toMatchObject({
           code: 'ECONNREFUSED',
@@ -109,7 +109,7 @@ export function echoSuite(kit: Kit): void {
         const socket = await netConnect(listener.address.port);
         socket.write('before');
         await new Promise((resolve) => socket.once('data', resolve));
-        await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
+        await closeListener(listener);
         expect(listener.closed).toBe(true);
         const received = readAll(socket);
         socket.end('after');

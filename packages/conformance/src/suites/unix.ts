@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Channel, IoleaseError, Lease, Listener } from '@iolease/interfaces';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  closeListener,
   collectingHandler,
   deferred,
   echoHandler,
@@ -80,7 +81,7 @@ export function unixSuite(kit: Kit): void {
         expect(results.every(Boolean)).toBe(true);
         expect(accepted[0]?.localAddress).toEqual({ family: 'Unix', address: path, port: 0 });
         expect(accepted[0]?.remoteAddress).toEqual({ family: 'Unix', address: '', port: 0 });
-        await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
+        await closeListener(listener);
       });
     });
 
@@ -187,7 +188,7 @@ export function unixSuite(kit: Kit): void {
         const path = socketPath();
         const listener = await loop.listen({ path }, () => echoHandler());
         expect(existsSync(path)).toBe(true);
-        await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
+        await closeListener(listener);
         expect(existsSync(path), 'its own socket file is removed').toBe(false);
         // And the path is free again for the next listener.
         await (await loop.listen({ path }, () => echoHandler())).close();
@@ -261,7 +262,7 @@ export function unixSuite(kit: Kit): void {
           channel.write(Buffer.from('abstract'));
           channel.shutdown();
           expect((await watchdog(handler.ended.promise, 5000, 'echo')).toString()).toBe('abstract');
-          await watchdog(listener.close(), 10_000, 'LIFE-11 listener.close() resolves');
+          await closeListener(listener);
         });
       },
     );
