@@ -3,6 +3,7 @@
 // completion backend whose receives report in batches, which neither real transport can be made
 // to place on demand (docs/mutation-testing.md).
 import { type ChannelCore, type ChannelTransport, ChannelCore as Core } from '@iolease/backend-core';
+import { usingLoop } from '@iolease/conformance';
 import { FixedRecvByteBufferSizer } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { NetEventLoop } from '../src/index.ts';
@@ -22,8 +23,7 @@ const scripted: ChannelTransport = {
 
 describe('ChannelCore, scripted', () => {
   it('READ-2 a lease received while held data waits for its scheduled delivery goes behind it', async () => {
-    const loop = new NetEventLoop({ sizeClasses: [{ size: 512, count: 8 }] });
-    try {
+    await usingLoop(new NetEventLoop({ sizeClasses: [{ size: 512, count: 8 }] }), async (loop) => {
       const core: ChannelCore = new Core({
         id: 1,
         connecting: false,
@@ -58,8 +58,6 @@ describe('ChannelCore, scripted', () => {
       expect(order).toEqual(['first', 'second']);
       core.close();
       core.finalize();
-    } finally {
-      await loop.close();
-    }
+    });
   });
 });

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { Socket } from 'node:net';
 import { isMarkedAsUntransferable } from 'node:worker_threads';
-import { countOpenFds, deferred, echoHandler, netConnect, watchdog } from '@iolease/conformance';
+import { countOpenFds, deferred, echoHandler, netConnect, usingLoop, watchdog } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { NetEventLoop } from '../src/index.ts';
 import { takeAcceptedHandle } from '../src/net/listener.ts';
@@ -85,8 +85,7 @@ describe('what the node:net backend relies on in Node', () => {
   });
 
   it('pool memory is marked untransferable, so that writes of leases go to node:net without a copy', async () => {
-    const loop = new NetEventLoop();
-    try {
+    await usingLoop(new NetEventLoop(), async (loop) => {
       const read = deferred<Uint8Array>();
       const listener = await loop.listen({ port: 0 }, () => ({
         onRead: (_channel, lease) => read.resolve(lease.bytes),
@@ -97,8 +96,6 @@ describe('what the node:net backend relies on in Node', () => {
       expect(isMarkedAsUntransferable(bytes.buffer)).toBe(true);
       expect(() => structuredClone(bytes.buffer, { transfer: [bytes.buffer as ArrayBuffer] })).toThrow();
       peer.destroy();
-    } finally {
-      await loop.close();
-    }
+    });
   });
 });

@@ -1,8 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runNode } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { openEventLoop } from '../src/index.ts';
 
@@ -10,23 +11,10 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const uringFixture = join(packageDir, '../reference-uring/test/fixtures/deny-io-uring.c');
 
 /** Runs a module script in a child Node (optionally under a launcher) and parses its JSON output. */
-function runChild(script: string, launcher: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const argv = [...launcher, process.execPath, '--input-type=module', '-e', script];
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      cwd: packageDir,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`child exited ${code}`)),
-    );
-  });
+async function runChild(script: string, launcher: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<unknown> {
+  const { code, stdout } = await runNode(script, { launcher, env, cwd: packageDir });
+  if (code !== 0) throw new Error(`child exited ${code}; it printed ${JSON.stringify(stdout)}`);
+  return JSON.parse(stdout);
 }
 
 /** Opens a loop as `options` asks, echoes a message through it, and reports the selection. */

@@ -1,6 +1,6 @@
 // serve() as server.listen(): the server's own lifecycle (close, connection counts, limits,
 // ref/unref) on both loops, checked against what plain node:http does.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -9,7 +9,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep, until, watchdog } from '@iolease/conformance';
+import { runNode, sleep, until, watchdog } from '@iolease/conformance';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serve, useLoop } from '../src/index.ts';
 import { backends, withBackend } from './backends.ts';
@@ -201,8 +201,10 @@ describe.each(backends)('serve() on the %s loop behaves as server.listen()', (na
       try {
         const curl = (path: string) =>
           new Promise<string>((resolve, reject) =>
-            execFile('curl', ['-sS', '--unix-socket', path, 'http://localhost/over-unix'], (error, stdout) =>
-              error ? reject(error) : resolve(stdout),
+            execFile(
+              'curl',
+              ['-sS', '--max-time', '10', '--unix-socket', path, 'http://localhost/over-unix'],
+              (error, stdout) => (error ? reject(error) : resolve(stdout)),
             ),
           );
         const served = http.createServer((req, res) => res.end(`served ${req.url}`));
@@ -280,15 +282,7 @@ import { join } from 'node:path';
       client.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n');
       process.on('exit', () => console.log('exited by itself'));
       setTimeout(() => { console.log('kept alive'); process.exit(1); }, 3000).unref();`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      cwd: new URL('..', import.meta.url),
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    const [code] = await once(child, 'exit');
-    expect({ code, out }).toEqual({ code: 0, out: 'exited by itself\n' });
+    const { code, stdout } = await runNode(script, { cwd: new URL('..', import.meta.url) });
+    expect({ code, stdout }).toEqual({ code: 0, stdout: 'exited by itself\n' });
   });
 });

@@ -1,14 +1,13 @@
 // What the shared channel core (backend-core) says when a sizer breaks SIZER-3, seen through the
 // node:net backend: the message names the channel and what its sizer did, so a log line is
 // enough to find the culprit. The kit checks the code and the cause; the wording is ours.
-import { connectToNetPeer, deferred, watchdog } from '@iolease/conformance';
+import { connectToNetPeer, deferred, usingLoop, watchdog } from '@iolease/conformance';
 import type { IoleaseError, RecvByteBufferSizer } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { NetEventLoop } from '../src/index.ts';
 
 async function sizerFailure(sizer: RecvByteBufferSizer): Promise<{ error: IoleaseError; channelId: number }> {
-  const loop = new NetEventLoop();
-  try {
+  return usingLoop(new NetEventLoop(), async (loop) => {
     const failed = deferred<IoleaseError>();
     const { channel, peer } = await connectToNetPeer(
       loop,
@@ -20,9 +19,7 @@ async function sizerFailure(sizer: RecvByteBufferSizer): Promise<{ error: Ioleas
     const error = await watchdog(failed.promise, 10_000, 'SIZER-3');
     peer.destroy();
     return { error, channelId: channel.id };
-  } finally {
-    await loop.close();
-  }
+  });
 }
 
 describe('sizer errors (SIZER-3)', () => {

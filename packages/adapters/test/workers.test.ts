@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { fdsLeftOpenSince, openFdTable, until } from '@iolease/conformance';
+import { fdsLeftOpenSince, openFdTable, until, watchdog } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { startLoops } from '../src/index.ts';
 
@@ -64,19 +64,26 @@ describe('the multicore examples', () => {
     const port = await freePort();
     const example = fileURLToPath(new URL('../../../examples/multicore-http.mjs', import.meta.url));
     const child = spawn(process.execPath, [example, String(port), '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    await until(() => out.includes('listening on'), 10_000, 'the example to listen');
-    expect(out.match(/: io_uring: /g)).toHaveLength(2);
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, async () => (await fetch(`http://127.0.0.1:${port}/`)).text()),
-    );
-    expect(answers.every((a) => /^hello from thread \d+\n$/.test(a))).toBe(true);
     const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      await until(() => out.includes('listening on'), 10_000, 'the example to listen');
+      expect(out.match(/: io_uring: /g)).toHaveLength(2);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, async () =>
+          (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(10_000) })).text(),
+        ),
+      );
+      expect(answers.every((a) => /^hello from thread \d+\n$/.test(a))).toBe(true);
+      child.kill('SIGTERM');
+      expect(await watchdog(exited, 10_000, 'LOOP-7 the example to exit on SIGTERM', () => out)).toBe(0);
+    } finally {
+      // A failed assertion must not leave the example serving: it would keep vitest from exiting.
+      child.kill('SIGKILL');
+    }
   });
 });
 

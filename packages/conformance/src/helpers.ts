@@ -87,7 +87,7 @@ function stalled(what: string, state: (() => unknown) | undefined): Error {
  * still open, instead of leaving the test to end on the runner's timeout. A failure of `fn` is
  * the one reported.
  */
-export async function usingLoop<T>(loop: EventLoop, fn: (loop: EventLoop) => Promise<T>): Promise<T> {
+export async function usingLoop<L extends EventLoop, T>(loop: L, fn: (loop: L) => Promise<T>): Promise<T> {
   const closed = () =>
     watchdog(loop.close(), 15_000, 'LIFE-10 loop.close() resolves', () => {
       const stats = loop.stats();
@@ -267,6 +267,10 @@ export interface RunNodeOptions {
   readonly deadlineMs?: number;
   /** A program to start Node under, with its arguments (a seccomp filter, say). */
   readonly launcher?: readonly string[];
+  /** The child's working directory, where its bare imports resolve (default: this process's). */
+  readonly cwd?: string | URL;
+  /** Variables set in the child's environment, over this process's own. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -280,10 +284,14 @@ export function runNode(
   script: string,
   options: RunNodeOptions = {},
 ): Promise<{ code: number | null; signal: string | null; stdout: string }> {
-  const { deadlineMs = 25_000, launcher = [] } = options;
+  const { deadlineMs = 25_000, launcher = [], cwd, env } = options;
   return new Promise((resolve, reject) => {
     const argv = [...launcher, process.execPath, '--input-type=module', '-e', script];
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      cwd,
+      env: env === undefined ? undefined : { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (d) => {
       stdout += d;

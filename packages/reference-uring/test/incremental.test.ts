@@ -13,6 +13,7 @@ import {
   sha256,
   sleep,
   until,
+  usingLoop,
   watchdog,
 } from '@iolease/conformance';
 import type { Lease } from '@iolease/interfaces';
@@ -157,32 +158,32 @@ describe('incremental buffers (POOL-4)', () => {
     async () => {
       // One 1 KiB buffer, 16-byte reads one at a time: 64 reads a round, each at its own place,
       // the first 16 places (one per 64 bytes) keeping their ArrayBuffer for the next round.
-      const loop = createEventLoop({ incrementalBuffers: true, sizeClasses: [{ size: 1024, count: 1 }] });
-      try {
-        const buffers: ArrayBufferLike[] = [];
-        const listener = await loop.listen({ port: 0 }, () => ({
-          onRead(c, lease) {
-            buffers.push(lease.bytes.buffer);
-            c.write(lease.bytes, () => lease.release());
-          },
-        }));
-        const socket = await netConnect(listener.address.port);
-        let echoed = 0;
-        socket.on('data', (d: Buffer) => {
-          echoed += d.length;
-        });
-        for (let i = 0; i < 128; i++) {
-          socket.write(Buffer.alloc(16, i));
-          await until(() => echoed === (i + 1) * 16, 5000, 'LEASE-11 one read at a time');
-        }
-        expect(buffers).toHaveLength(128);
-        for (let k = 0; k < 16; k++) {
-          expect(buffers[64 + k] === buffers[k], `place ${k} made again in the second round`).toBe(true);
-        }
-        socket.destroy();
-      } finally {
-        await loop.close();
-      }
+      await usingLoop(
+        createEventLoop({ incrementalBuffers: true, sizeClasses: [{ size: 1024, count: 1 }] }),
+        async (loop) => {
+          const buffers: ArrayBufferLike[] = [];
+          const listener = await loop.listen({ port: 0 }, () => ({
+            onRead(c, lease) {
+              buffers.push(lease.bytes.buffer);
+              c.write(lease.bytes, () => lease.release());
+            },
+          }));
+          const socket = await netConnect(listener.address.port);
+          let echoed = 0;
+          socket.on('data', (d: Buffer) => {
+            echoed += d.length;
+          });
+          for (let i = 0; i < 128; i++) {
+            socket.write(Buffer.alloc(16, i));
+            await until(() => echoed === (i + 1) * 16, 5000, 'LEASE-11 one read at a time');
+          }
+          expect(buffers).toHaveLength(128);
+          for (let k = 0; k < 16; k++) {
+            expect(buffers[64 + k] === buffers[k], `place ${k} made again in the second round`).toBe(true);
+          }
+          socket.destroy();
+        },
+      );
     },
   );
 

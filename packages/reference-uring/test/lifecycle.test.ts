@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { netConnect, sleep, until } from '@iolease/conformance';
+import { netConnect, sleep, until, usingLoop, watchdog } from '@iolease/conformance';
 import type { Channel, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../src/completion.ts';
@@ -73,8 +73,7 @@ describe('loop lifecycle', () => {
     // A paused channel has no receive to see the peer's reset; shutdown(2) on the reset socket
     // answers ENOTCONN. Ignored, the channel would stay open with its output "ended" for as long
     // as the application keeps it paused.
-    const loop = createEventLoop();
-    try {
+    await usingLoop(createEventLoop(), async (loop) => {
       const errors: unknown[] = [];
       let accepted: Channel | undefined;
       const listener = await loop.listen({ port: 0 }, (channel) => {
@@ -94,15 +93,12 @@ describe('loop lifecycle', () => {
       await until(() => errors.length > 0, 5000, 'LIFE-4 the refused shutdown reported');
       expect(errors[0]).toMatchObject({ code: 'ENOTCONN', syscall: 'shutdown' });
       expect(channel.state).toBe('closed');
-    } finally {
-      await loop.close();
-    }
+    });
   });
 
   it('ERR-3 a reset fails a reading channel from recv, and a paused one that writes from send', async () => {
     // The error names the call that met the reset, as node:net's "read ECONNRESET" does.
-    const loop = createEventLoop();
-    try {
+    await usingLoop(createEventLoop(), async (loop) => {
       const accepted: Channel[] = [];
       const errors: unknown[] = [];
       const listener = await loop.listen({ port: 0 }, (channel) => {
@@ -123,9 +119,7 @@ describe('loop lifecycle', () => {
       await until(() => errors[1] !== undefined, 5000, 'ERR-3 the writing channel failed');
       expect(errors[0]).toMatchObject({ code: 'ECONNRESET', syscall: 'recv' });
       expect(errors[1]).toMatchObject({ code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/), syscall: 'send' });
-    } finally {
-      await loop.close();
-    }
+    });
   });
 
   it('LIFE-13 a connection reset before it was accepted reports an empty remote address, and its own local one', async () => {
@@ -170,14 +164,19 @@ describe('loop lifecycle', () => {
       socket.resetAndDestroy();
       await sleep(50); // the reset reaches the connection waiting in the accept queue
       child.stdin.write('free\n');
-      const code = await new Promise((resolve) => child.once('exit', resolve));
+      const code = await watchdog(
+        new Promise((resolve) => child.once('exit', resolve)),
+        10_000,
+        'LIFE-13 the child to report the connection and exit',
+        () => stdout,
+      );
       expect(code).toBe(0);
       const { before, seen, port, errors } = JSON.parse(stdout.split('\n')[1] as string);
       expect({ before, errors }).toEqual({ before: undefined, errors: true });
       expect(seen.remote).toEqual({ family: 'IPv4', address: '', port: 0 });
       expect(seen.local).toEqual({ family: 'IPv4', address: '127.0.0.1', port });
     } finally {
-      child.kill();
+      child.kill('SIGKILL');
     }
   });
 });

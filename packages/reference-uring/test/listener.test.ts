@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { echoHandler, netConnect, readAll, until, watchdog } from '@iolease/conformance';
+import { echoHandler, netConnect, readAll, until, usingLoop, watchdog } from '@iolease/conformance';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
@@ -39,8 +39,7 @@ describe('the io_uring listener', () => {
   });
 
   it('LIFE-11 a closed listener gives its slot back, and the connection that gets it is served', async () => {
-    const loop = createEventLoop();
-    try {
+    await usingLoop(createEventLoop(), async (loop) => {
       // The first listener takes the first slot (0); once it is closed, the next connection the
       // second listener accepts gets that slot.
       const first = await loop.listen({ port: 0 }, () => echoHandler());
@@ -55,14 +54,11 @@ describe('the io_uring listener', () => {
         'served in a reused slot',
       );
       expect(second.acceptErrors).toBe(0);
-    } finally {
-      await loop.close();
-    }
+    });
   });
 
   it('LIFE-11 close() is idempotent, frees the port at once, and a connection racing it is closed, not handed over', async () => {
-    const loop = createEventLoop();
-    try {
+    await usingLoop(createEventLoop(), async (loop) => {
       let accepted = 0;
       const listener = await loop.listen({ port: 0 }, () => {
         accepted++;
@@ -80,14 +76,11 @@ describe('the io_uring listener', () => {
       await again.close();
       (await racing)?.destroy();
       expect(accepted).toBeLessThanOrEqual(1);
-    } finally {
-      await loop.close();
-    }
+    });
   });
 
   it('LIFE-11 a listener closed from onAccept hands no later connection of the same batch to onAccept', async () => {
-    const loop = createEventLoop();
-    try {
+    await usingLoop(createEventLoop(), async (loop) => {
       let accepted = 0;
       const listener = await loop.listen({ port: 0 }, () => {
         accepted++;
@@ -117,14 +110,11 @@ describe('the io_uring listener', () => {
       expect(accepted).toBe(1);
       expect(loop.stats().channelsOpen).toBe(1);
       for (const socket of clients) socket.destroy();
-    } finally {
-      await loop.close();
-    }
+    });
   });
 
   it('LIFE-2 ERR-6 onAccept may close the channel and still return a handler: nothing is thrown, nothing leaks', async () => {
-    const loop = createEventLoop();
-    try {
+    await usingLoop(createEventLoop(), async (loop) => {
       const closedEarly: Channel[] = [];
       const listener = await loop.listen({ port: 0 }, (channel) => {
         channel.close();
@@ -138,8 +128,6 @@ describe('the io_uring listener', () => {
       await watchdog(ended, 5000, 'LIFE-7 closed by onAccept');
       await until(() => loop.stats().channelsOpen === 0, 5000, 'LIFE-7 closed');
       expect(closedEarly[0]?.state).toBe('closed');
-    } finally {
-      await loop.close();
-    }
+    });
   });
 });

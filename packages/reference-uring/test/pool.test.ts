@@ -1,6 +1,15 @@
 // The io_uring pool's own accounting (PRESS-3, PRESS-8), which the kit sees only through its
 // effects: who waits in line, and the wakes in flight, at rest and after pauses and closes.
-import { connectToNetPeer, deferred, netConnect, randomBytes, sleep, until, watchdog } from '@iolease/conformance';
+import {
+  connectToNetPeer,
+  deferred,
+  netConnect,
+  randomBytes,
+  sleep,
+  until,
+  usingLoop,
+  watchdog,
+} from '@iolease/conformance';
 import type { Channel, ChannelHandler, Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
@@ -10,8 +19,7 @@ describe('the io_uring pool', () => {
     // A completion loop holds what a receive in flight brings after a pause; a readiness backend
     // stops reading at once, so the kit cannot build this state for every backend.
     for (const end of ['close', 'reset'] as const) {
-      const loop = createEventLoop({ sizeClasses: [{ size: 2048, count: 64 }] });
-      try {
+      await usingLoop(createEventLoop({ sizeClasses: [{ size: 2048, count: 64 }] }), async (loop) => {
         let reads = 0;
         const closed = deferred();
         const { channel, peer } = await connectToNetPeer(loop, {
@@ -44,15 +52,12 @@ describe('the io_uring pool', () => {
         expect(reads).toBe(1);
         expect(loop.pool.stats().classes[0]).toMatchObject({ held: 0, leased: 0 });
         peer.destroy();
-      } finally {
-        await loop.close();
-      }
+      });
     }
   });
 
   it('LIFE-14 READ-2 a channel closed in onRead while its held data is delivered gets no more of it', async () => {
-    const loop = createEventLoop({ sizeClasses: [{ size: 2048, count: 64 }] });
-    try {
+    await usingLoop(createEventLoop({ sizeClasses: [{ size: 2048, count: 64 }] }), async (loop) => {
       let reads = 0;
       let afterResume = 0;
       let resumed = false;
@@ -82,14 +87,11 @@ describe('the io_uring pool', () => {
       expect(afterResume, 'LIFE-14 onRead after close()').toBe(1);
       expect(loop.pool.stats().classes[0]).toMatchObject({ held: 0 });
       peer.destroy();
-    } finally {
-      await loop.close();
-    }
+    });
   });
 
   it('PRESS-1 PRESS-3 a channel waiting for the only buffer waits without re-arming its receive until the buffer is back', async () => {
-    const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
-    try {
+    await usingLoop(createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] }), async (loop) => {
       const leases: Lease[] = [];
       const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => leases.push(lease) }));
       const holder = await netConnect(listener.address.port);
@@ -110,17 +112,14 @@ describe('the io_uring pool', () => {
       (leases.shift() as Lease).release();
       holder.destroy();
       waiter.destroy();
-    } finally {
-      await loop.close();
-    }
+    });
   });
 
   it('PRESS-6 a waiting channel given its handler again keeps its place: it does not take a returning buffer from the one ahead', async () => {
     // setHandler() with the same handler changes nothing. Had the update it schedules armed a
     // receive while the channel waits, that receive would reach the kernel ahead of the one the
     // first waiter arms when the buffer comes back in the same turn, and take the buffer.
-    const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
-    try {
+    await usingLoop(createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] }), async (loop) => {
       const order: string[] = [];
       const leases: Lease[] = [];
       const channels: Channel[] = [];
@@ -170,14 +169,11 @@ describe('the io_uring pool', () => {
       );
       expect(order).toEqual(['holder', 'first', 'second']);
       for (const s of [holder, first, second]) s.destroy();
-    } finally {
-      await loop.close();
-    }
+    });
   });
 
   it('PRESS-3 PRESS-8 a waiter that pauses or closes leaves the line; at rest no wake is in flight', async () => {
-    const loop = createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] });
-    try {
+    await usingLoop(createEventLoop({ sizeClasses: [{ size: 4096, count: 1 }] }), async (loop) => {
       const channels: Channel[] = [];
       const leases: Lease[] = [];
       const listener = await loop.listen({ port: 0 }, (channel) => {
@@ -207,8 +203,6 @@ describe('the io_uring pool', () => {
       (leases.shift() as Lease).release();
       await until(() => state()?.wakes === 0 && state()?.waiters === 0, 5000, 'PRESS-8 at rest again', state);
       for (const s of [a, b, c]) s.destroy();
-    } finally {
-      await loop.close();
-    }
+    });
   });
 });

@@ -4,7 +4,7 @@
 // long as the stream lasts); and while the class holds, it stays armed.
 
 import { Worker } from 'node:worker_threads';
-import { netConnect, randomBytes, sha256, sleep, until } from '@iolease/conformance';
+import { netConnect, randomBytes, sha256, sleep, until, usingLoop } from '@iolease/conformance';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
@@ -53,8 +53,7 @@ describe('io_uring receives', () => {
   });
 
   it('a multishot receive stays armed across its completions while the class holds: not ended and armed again after each batch of completions', async () => {
-    const loop = createEventLoop({ sizeClasses: [{ size: 16384, count: 256 }] });
-    try {
+    await usingLoop(createEventLoop({ sizeClasses: [{ size: 16384, count: 256 }] }), async (loop) => {
       let reads = 0;
       let bytes = 0;
       const listener = await loop.listen({ port: 0 }, () => ({
@@ -78,9 +77,7 @@ describe('io_uring receives', () => {
       // batch. Left armed, it needs none.
       expect(submitted, `${submitted} submissions for ${reads} reads`).toBeLessThan(8);
       socket.destroy();
-    } finally {
-      await loop.close();
-    }
+    });
   });
 });
 

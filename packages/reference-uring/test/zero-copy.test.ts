@@ -1,5 +1,14 @@
 // Zero-copy sends (WRITE-8): which writes use them, when their completions run, and the option.
-import { connectToNetPeer, randomBytes, readAll, sha256, sleep, until, watchdog } from '@iolease/conformance';
+import {
+  connectToNetPeer,
+  randomBytes,
+  readAll,
+  sha256,
+  sleep,
+  until,
+  usingLoop,
+  watchdog,
+} from '@iolease/conformance';
 import type { Lease } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop, type UringEventLoop } from '../src/index.ts';
@@ -137,58 +146,58 @@ describe('zero-copy sends (WRITE-8)', () => {
       [4097, 'leases', false],
       [4096, 'application', false],
     ] as const) {
-      const loop = createEventLoop({ zeroCopyThreshold: threshold, sizeClasses: [{ size: 1024, count: 16 }] });
-      try {
-        const leases: Lease[] = [];
-        let completed = false;
-        const { channel, peer } = await connectToNetPeer(loop, {
-          onRead: (c, lease) => {
-            leases.push(lease);
-            // The whole message as one write of 4096 bytes, from the pool's memory.
-            if (leases.reduce((n, l) => n + l.length, 0) < 4096) return;
-            c.write(
-              leases.map((l) => (memory === 'leases' ? l.bytes : Uint8Array.from(l.bytes))),
-              () => {
-                completed = true;
-                for (const l of leases) l.release();
-              },
-            );
-          },
-        });
-        const echoed = readAll(peer);
-        const payload = randomBytes(4096);
-        peer.end(payload);
-        await until(() => completed, 5000, 'WRITE-8 the write');
-        channel.close();
-        expect(sha256(await echoed)).toBe(sha256(payload));
-        expect(loop.stats().zeroCopyCopied > 0, `threshold ${threshold}, ${memory}`).toBe(zeroCopy);
-      } finally {
-        await loop.close();
-      }
+      await usingLoop(
+        createEventLoop({ zeroCopyThreshold: threshold, sizeClasses: [{ size: 1024, count: 16 }] }),
+        async (loop) => {
+          const leases: Lease[] = [];
+          let completed = false;
+          const { channel, peer } = await connectToNetPeer(loop, {
+            onRead: (c, lease) => {
+              leases.push(lease);
+              // The whole message as one write of 4096 bytes, from the pool's memory.
+              if (leases.reduce((n, l) => n + l.length, 0) < 4096) return;
+              c.write(
+                leases.map((l) => (memory === 'leases' ? l.bytes : Uint8Array.from(l.bytes))),
+                () => {
+                  completed = true;
+                  for (const l of leases) l.release();
+                },
+              );
+            },
+          });
+          const echoed = readAll(peer);
+          const payload = randomBytes(4096);
+          peer.end(payload);
+          await until(() => completed, 5000, 'WRITE-8 the write');
+          channel.close();
+          expect(sha256(await echoed)).toBe(sha256(payload));
+          expect(loop.stats().zeroCopyCopied > 0, `threshold ${threshold}, ${memory}`).toBe(zeroCopy);
+        },
+      );
     }
   });
 
   it('WRITE-8 a write of one lease, not an array, is sent with zero copy too', async () => {
     // One message that fits one buffer, echoed as the lease's own view: the single-chunk send.
-    const loop = createEventLoop({ zeroCopyThreshold: 1024, sizeClasses: [{ size: 1024, count: 16 }] });
-    try {
-      let completed = false;
-      const { channel, peer } = await connectToNetPeer(loop, {
-        onRead: (c, lease) =>
-          c.write(lease.bytes, () => {
-            completed = true;
-            lease.release();
-          }),
-      });
-      const echoed = readAll(peer);
-      const payload = randomBytes(1024);
-      peer.end(payload);
-      await until(() => completed, 5000, 'WRITE-8 the write');
-      channel.close();
-      expect(sha256(await echoed)).toBe(sha256(payload));
-      expect(loop.stats().zeroCopyCopied).toBe(1);
-    } finally {
-      await loop.close();
-    }
+    await usingLoop(
+      createEventLoop({ zeroCopyThreshold: 1024, sizeClasses: [{ size: 1024, count: 16 }] }),
+      async (loop) => {
+        let completed = false;
+        const { channel, peer } = await connectToNetPeer(loop, {
+          onRead: (c, lease) =>
+            c.write(lease.bytes, () => {
+              completed = true;
+              lease.release();
+            }),
+        });
+        const echoed = readAll(peer);
+        const payload = randomBytes(1024);
+        peer.end(payload);
+        await until(() => completed, 5000, 'WRITE-8 the write');
+        channel.close();
+        expect(sha256(await echoed)).toBe(sha256(payload));
+        expect(loop.stats().zeroCopyCopied).toBe(1);
+      },
+    );
   });
 });

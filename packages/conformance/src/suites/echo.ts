@@ -73,7 +73,7 @@ export function echoSuite(kit: Kit): void {
         const port = listener.address.port;
         await closeListener(listener);
         // As Node's: the address and port the connect was for are properties (ERR-3).
-        await expect(loop.connect({ port })).rejects.toMatchObject({
+        await expect(watchdog(loop.connect({ port }), 5000, 'LIFE-3 a refused connect')).rejects.toMatchObject({
           code: 'ECONNREFUSED',
           syscall: 'connect',
           errno: -111,

@@ -177,7 +177,9 @@ export function lifecycleSuite(kit: Kit): void {
         },
       );
       const closing = loop.close();
-      await expect(pending).rejects.toMatchObject({ code: 'ERR_IOLEASE_LOOP_CLOSED' });
+      await expect(watchdog(pending, 10_000, 'LIFE-10 a connect in flight at close')).rejects.toMatchObject({
+        code: 'ERR_IOLEASE_LOOP_CLOSED',
+      });
       await watchdog(closing, 10_000, 'LIFE-10');
       expect(calls).toEqual([]);
       server.close();
@@ -187,7 +189,9 @@ export function lifecycleSuite(kit: Kit): void {
   describe('connect timeout and abort', () => {
     /**
      * A port whose connects hang: a child process listens with a backlog of 1 and then blocks, so
-     * its accept queue fills and the kernel drops further SYNs.
+     * its accept queue fills and the kernel drops further SYNs. The child exits by itself after
+     * 20 s: a backend that never gives a connect up leaves the test stuck before its `stop()`,
+     * and a child listening for good would keep the test runner from ever exiting.
      */
     async function hangingPort(): Promise<{ port: number; fillers: net.Socket[]; stop: () => void }> {
       const child = spawn(
@@ -198,6 +202,7 @@ export function lifecycleSuite(kit: Kit): void {
            s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
              console.log(s.address().port);
              Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000);
+             process.exit(0);
            });`,
         ],
         { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -227,7 +232,11 @@ export function lifecycleSuite(kit: Kit): void {
           const calls: string[] = [];
           const started = Date.now();
           await expect(
-            loop.connect({ port: hang.port, timeout: 200 }, { onClose: () => calls.push('onClose') }),
+            watchdog(
+              loop.connect({ port: hang.port, timeout: 200 }, { onClose: () => calls.push('onClose') }),
+              5000,
+              'LIFE-16 a connect past its timeout given up',
+            ),
           ).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'connect', address: '127.0.0.1', port: hang.port });
           expect(Date.now() - started).toBeGreaterThanOrEqual(150);
           await until(() => loop.stats().channelsOpen === 0, 5000, 'LIFE-16 abandoned');
@@ -280,7 +289,10 @@ export function lifecycleSuite(kit: Kit): void {
               { onClose: () => calls.push('onClose'), onError: () => calls.push('onError') },
             );
             if (giveUp === 'signal') setTimeout(() => controller.abort(), 50);
-            await expect(pending, giveUp).rejects.toMatchObject({
+            await expect(
+              watchdog(pending, 5000, `LIFE-16 a connect given up by its ${giveUp}`),
+              giveUp,
+            ).rejects.toMatchObject({
               code: giveUp === 'timeout' ? 'ETIMEDOUT' : 'ERR_IOLEASE_ABORTED',
             });
             await watchdog(loop.close(), 5000, `LIFE-10 close() after a connect given up by its ${giveUp}`);
@@ -302,7 +314,7 @@ export function lifecycleSuite(kit: Kit): void {
           const controller = new AbortController();
           const pending = loop.connect({ port: hang.port, signal: controller.signal });
           setTimeout(() => controller.abort(new Error('changed my mind')), 50);
-          const error = await pending.then(
+          const error = await watchdog(pending, 5000, 'LIFE-16 a connect given up by its signal').then(
             () => undefined,
             (e: unknown) => e,
           );
@@ -310,7 +322,9 @@ export function lifecycleSuite(kit: Kit): void {
           await until(() => loop.stats().channelsOpen === 0, 5000, 'LIFE-16 abandoned');
           const already = loop.connect({ port: hang.port, signal: AbortSignal.abort() });
           expect(loop.stats().channelsOpen).toBe(0);
-          await expect(already).rejects.toMatchObject({ code: 'ERR_IOLEASE_ABORTED' });
+          await expect(watchdog(already, 5000, 'LIFE-16 a connect with an aborted signal')).rejects.toMatchObject({
+            code: 'ERR_IOLEASE_ABORTED',
+          });
           expect(() => loop.connect({ port: hang.port, signal: {} as never })).toThrow(
             expect.objectContaining({ code: 'ERR_IOLEASE_INVALID_ARG_TYPE' }),
           );
