@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
-import { readAll, until } from '@iolease/conformance';
+import { readAll, until, watchdog } from '@iolease/conformance';
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { ChannelDuplex } from '../src/index.ts';
@@ -14,8 +14,12 @@ async function pair(loop: { connect(o: { port: number }): Promise<Channel> }) {
   const server = net.createServer({ allowHalfOpen: true });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const channel = await loop.connect({ port: (server.address() as net.AddressInfo).port });
-  const [peer] = await accepted;
+  const channel = await watchdog(
+    loop.connect({ port: (server.address() as net.AddressInfo).port }),
+    10_000,
+    'a connect to a listening peer',
+  );
+  const [peer] = await watchdog(accepted, 10_000, 'the peer accepting the connect');
   server.close();
   return { channel, peer };
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import tls from 'node:tls';
+import { watchdog } from '@iolease/conformance';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChannelDuplex, serve } from '../src/index.ts';
 import { backends, withBackend } from './backends.ts';
@@ -48,7 +49,7 @@ describe.each(backends)('TLS over the %s loop through ChannelDuplex', (_name, cr
       const server = tls.createServer({ ...credentials, allowHalfOpen: true }, (socket) => socket.pipe(socket));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as { port: number };
-      const channel = await loop.connect({ port });
+      const channel = await watchdog(loop.connect({ port }), 10_000, 'a connect to the TLS server');
       const client = tls.connect({
         socket: new ChannelDuplex(channel, { allowHalfOpen: true }),
         ca: credentials.cert,

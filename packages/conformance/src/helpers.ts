@@ -239,8 +239,12 @@ export async function connectToNetPeer(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const channel = await loop.connect({ ...options, port }, handler);
-  const peer = await accepted;
+  const channel = await watchdog(
+    loop.connect({ ...options, port }, handler),
+    10_000,
+    'LIFE-3 a connect to a listening peer',
+  );
+  const peer = await watchdog(accepted, 10_000, 'LIFE-3 the peer accepting the connect');
   server.close();
   return { channel, peer, server };
 }

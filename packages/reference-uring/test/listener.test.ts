@@ -8,6 +8,9 @@ import { echoHandler, netConnect, readAll, until, usingLoop, watchdog } from '@i
 import type { Channel } from '@iolease/interfaces';
 import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
+import type { UringListener } from '../src/listener.ts';
+
+const ECANCELED = 125;
 
 describe('the io_uring listener', () => {
   it('LIFE-21 a Unix listener removes its socket file on close, but not a file or socket put at the path since', async () => {
@@ -36,6 +39,28 @@ describe('the io_uring listener', () => {
       await loop.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('LIFE-1 one multishot accept per listener however many it accepted: closing it cancels one', async () => {
+    // The accept stays armed while the kernel says more will come (IORING_CQE_F_MORE); arming
+    // another on each connection would leave one more kernel request per accepted connection
+    // queued on the socket for the listener's whole life.
+    await usingLoop(createEventLoop(), async (loop) => {
+      const listener = (await loop.listen({ port: 0 }, () => echoHandler())) as UringListener;
+      const results: number[] = [];
+      const onAccept = listener.onAccept.bind(listener);
+      listener.onAccept = (res, flags) => {
+        results.push(res);
+        onAccept(res, flags);
+      };
+      const clients = [];
+      for (let i = 0; i < 20; i++) clients.push(await netConnect(listener.address.port));
+      await until(() => results.length === 20, 5000, 'LIFE-1 twenty connections accepted');
+      await watchdog(listener.close(), 10_000, 'LIFE-11 close');
+      expect(results.filter((res) => res >= 0)).toHaveLength(20);
+      expect(results.slice(20), 'the one armed accept, cancelled').toEqual([-ECANCELED]);
+      for (const socket of clients) socket.destroy();
+    });
   });
 
   it('LIFE-11 a closed listener gives its slot back, and the connection that gets it is served', async () => {
