@@ -38,15 +38,27 @@ async function plainServer(secure: boolean) {
 function call(options: https.RequestOptions, body?: Buffer): Promise<{ status: number; text: string }> {
   const client = options.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    // A plain timer, not req.setTimeout(): that one waits for a socket, and a connect that never
+    // settles gives it none.
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`${options.method ?? 'GET'} ${options.path}: no answer in 10000 ms`)),
+      10_000,
+    );
     const req = client.request(options, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => {
         text += d;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => {
+        clearTimeout(deadline);
+        resolve({ status: res.statusCode ?? 0, text });
+      });
     });
-    req.on('error', reject);
+    req.on('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
     req.end(body);
   });
 }
