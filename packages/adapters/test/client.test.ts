@@ -38,12 +38,12 @@ async function plainServer(secure: boolean) {
 function call(options: https.RequestOptions, body?: Buffer): Promise<{ status: number; text: string }> {
   const client = options.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    // A plain timer, not req.setTimeout(): that one waits for a socket, and a connect that never
-    // settles gives it none.
-    const deadline = setTimeout(
-      () => req.destroy(new Error(`${options.method ?? 'GET'} ${options.path}: no answer in 10000 ms`)),
-      10_000,
-    );
+    // A plain timer that rejects itself: req.setTimeout() and req.destroy(error) both wait for a
+    // socket, and a connect that never settles gives the request none.
+    const deadline = setTimeout(() => {
+      reject(new Error(`${options.method ?? 'GET'} ${options.path}: no answer in 10000 ms`));
+      req.destroy();
+    }, 10_000);
     const req = client.request(options, (res) => {
       let text = '';
       res.setEncoding('utf8');
