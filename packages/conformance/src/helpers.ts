@@ -85,11 +85,12 @@ function stalled(what: string, state: (() => unknown) | undefined): Error {
  * Runs `fn` with `loop`, then closes the loop, whether `fn` succeeded or failed. The close must
  * resolve (LIFE-10): one that has not after 15 s fails with the listeners, channels and leases
  * still open, instead of leaving the test to end on the runner's timeout. A failure of `fn` is
- * the one reported.
+ * the one reported; after one, the close gets 5 s, as a backend stuck in `fn` is likely stuck in
+ * its close too, and the failure should not wait the full 15 s to be told.
  */
 export async function usingLoop<L extends EventLoop, T>(loop: L, fn: (loop: L) => Promise<T>): Promise<T> {
-  const closed = () =>
-    watchdog(loop.close(), 15_000, 'LIFE-10 loop.close() resolves', () => {
+  const closed = (ms: number) =>
+    watchdog(loop.close(), ms, 'LIFE-10 loop.close() resolves', () => {
       const stats = loop.stats();
       return { listenersOpen: stats.listenersOpen, channelsOpen: stats.channelsOpen, leasesOut: stats.pool.leasesOut };
     });
@@ -97,10 +98,10 @@ export async function usingLoop<L extends EventLoop, T>(loop: L, fn: (loop: L) =
   try {
     result = await fn(loop);
   } catch (failure) {
-    await closed().catch(() => undefined);
+    await closed(5000).catch(() => undefined);
     throw failure;
   }
-  await closed();
+  await closed(15_000);
   return result;
 }
 
@@ -137,9 +138,16 @@ export function echoHandler(extra: Partial<ChannelHandler> = {}): ChannelHandler
   };
 }
 
-/** Listens on a free port of `host` (default 127.0.0.1) with {@link echoHandler} for every channel. */
+/**
+ * Listens on a free port of `host` (default 127.0.0.1) with {@link echoHandler} for every
+ * channel. A listen that has not settled after 10 s fails naming LIFE-1.
+ */
 export async function echoServer(loop: EventLoop, host?: string): Promise<Listener> {
-  return loop.listen({ port: 0, ...(host === undefined ? {} : { host }) }, () => echoHandler());
+  return watchdog(
+    loop.listen({ port: 0, ...(host === undefined ? {} : { host }) }, () => echoHandler()),
+    10_000,
+    'LIFE-1 a listen on a free port',
+  );
 }
 
 /** A node:net client; resolves once connected. */

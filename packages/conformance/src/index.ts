@@ -24,9 +24,14 @@ import { writesSuite } from './suites/writes.js';
 export * from './helpers.js';
 export { type BackendUnderTest, CAPABILITIES, type Capabilities, type Kit } from './kit.js';
 
+/** How long one kit test may run unless the backend says otherwise (`testTimeoutMs`). */
+const KIT_TEST_TIMEOUT_MS = 120_000;
+
 /**
  * Registers every conformance suite for `backend` with Vitest, under a `describe` naming it.
- * Each test's title starts with the requirement IDs it checks.
+ * Each test's title starts with the requirement IDs it checks. The kit sets its tests' time
+ * limit itself (`testTimeoutMs`, 120 s by default, far above what a passing test takes): each
+ * of its waits has a watchdog of its own that fails first, naming the rule and the stuck state.
  *
  * @example
  * ```ts
@@ -40,7 +45,11 @@ export { type BackendUnderTest, CAPABILITIES, type Capabilities, type Kit } from
  */
 export function runConformance(backend: BackendUnderTest): void {
   const kit = makeKit(backend);
-  describe(`conformance: ${backend.name}`, () => {
+  // The kit's own time limit, whatever the host's `testTimeout`: longer than any test's watchdogs
+  // and the loop's close after them, so a stuck backend fails with the rule and the state those
+  // name, never on the runner's bare timeout.
+  const timeout = backend.testTimeoutMs ?? KIT_TEST_TIMEOUT_MS;
+  describe(`conformance: ${backend.name}`, { timeout }, () => {
     contractSuite(kit);
     echoSuite(kit);
     leaseSuite(kit);

@@ -49,6 +49,16 @@ export interface BackendUnderTest<L extends EventLoop = EventLoop> {
    * ```
    */
   readonly inChildProcess?: { readonly import: string; readonly create: string };
+  /**
+   * How long one kit test may run, in milliseconds; the host's `testTimeout` does not apply.
+   * Default 120,000: well above what a passing test takes, and above every watchdog the kit sets
+   * plus the loop's close after it, so a stuck backend fails with the rule and the state a
+   * watchdog names. A shorter limit suits a quick run that only asks which tests fail; a stuck
+   * test then ends on the runner's bare timeout.
+   *
+   * @since 0.3.0
+   */
+  readonly testTimeoutMs?: number;
 }
 
 /** What each suite gets: the backend, and a helper running a test body on a fresh loop. */

@@ -23,8 +23,20 @@ function runKit(fault: string): Promise<Result[]> {
     execFile(
       process.execPath,
       [vitest, 'run', '--config', join(fixtures, 'vitest.config.ts'), '--reporter=json', `--outputFile=${out}`],
-      { cwd: fixtures, env: { ...process.env, IOLEASE_BROKEN: fault }, maxBuffer: 64 << 20 },
-      () => {
+      // Killed before this test's own timeout: a kit run that hangs fails with the fault's name,
+      // and leaves no child behind to keep the runner from exiting.
+      {
+        cwd: fixtures,
+        env: { ...process.env, IOLEASE_BROKEN: fault },
+        maxBuffer: 64 << 20,
+        timeout: 170_000,
+        killSignal: 'SIGKILL',
+      },
+      (error) => {
+        if (error?.killed) {
+          reject(new Error(`the kit's run against the ${fault} backend was still running after 170 s`));
+          return;
+        }
         try {
           const report = JSON.parse(readFileSync(out, 'utf8'));
           resolve(report.testResults.flatMap((f: { assertionResults: Result[] }) => f.assertionResults));

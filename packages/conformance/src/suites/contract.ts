@@ -38,7 +38,11 @@ export function contractSuite(kit: Kit): void {
         for (const m of ['sizeClassFor', 'stats', 'onPressureChange'])
           expect(typeof Reflect.get(loop.pool, m)).toBe('function');
         const got = deferred<Lease>();
-        const listener = await loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => got.resolve(lease) }));
+        const listener = await watchdog(
+          loop.listen({ port: 0 }, () => ({ onRead: (_c, lease) => got.resolve(lease) })),
+          10_000,
+          'LIFE-1 a listen on a free port',
+        );
         expect(typeof listener.close).toBe('function');
         expect(listener.address.port).toBeGreaterThan(0);
         const { channel, peer } = await connectToNetPeer(loop, {});

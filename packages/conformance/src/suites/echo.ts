@@ -88,7 +88,13 @@ export function echoSuite(kit: Kit): void {
     it('LIFE-1 ERR-3 rejects a second listen on a busy port with EADDRINUSE', async () => {
       await withLoop(undefined, async (loop) => {
         const listener = await echoServer(loop);
-        await expect(loop.listen({ port: listener.address.port }, () => undefined)).rejects.toMatchObject({
+        await expect(
+          watchdog(
+            loop.listen({ port: listener.address.port }, () => undefined),
+            10_000,
+            'LIFE-1 a listen refused',
+          ),
+        ).rejects.toMatchObject({
           code: 'EADDRINUSE',
           syscall: 'listen',
         });

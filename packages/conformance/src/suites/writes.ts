@@ -34,7 +34,7 @@ export function writesSuite(kit: Kit): void {
         });
         expect(completions).toEqual([]); // never from inside write() (LOOP-2)
         setTimeout(() => peer.resume(), 50);
-        await until(() => completions.length === 1000, 20_000, 'all completions');
+        await until(() => completions.length === 1000, 20_000, 'WRITE-3 all completions');
         channel.shutdown();
         expect(sha256(await received)).toBe(sha256(writes));
         expect(completions).toEqual(writes.map((w, i) => [i, undefined, w.length]));
