@@ -128,9 +128,10 @@ export class WritePins {
     const counts = this.#pins[pin >>> 16] as Int32Array;
     const bid = pin & 0xffff;
     counts[bid] = (counts[bid] as number) + 1;
-    const out = pins ?? [];
-    out.push(pin);
-    return out;
+    // A literal, not [] then push: most writes pin one buffer, and an empty array grows on push.
+    if (pins === undefined) return [pin];
+    pins.push(pin);
+    return pins;
   }
 }
 

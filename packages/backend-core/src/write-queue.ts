@@ -126,28 +126,37 @@ export class WriteQueue {
    * @param maxChunks - the most views one send takes (`IOV_MAX`, say)
    */
   nextSend(maxChunks: number): Uint8Array | Uint8Array[] | typeof DETACHED | undefined {
-    const chunks: Uint8Array[] = [];
-    for (let i = this.#head; i < this.#items.length && chunks.length < maxChunks; i++) {
+    // A send is made per message, and most are one view: no array is made for it (a send of
+    // several views collects them in `all` from the second on).
+    let first: Uint8Array | undefined;
+    let all: Uint8Array[] | undefined;
+    let count = 0;
+    for (let i = this.#head; i < this.#items.length && count < maxChunks; i++) {
       const w = this.#items[i] as PendingWrite;
       if (w.error !== undefined || w.length === 0) break;
-      if (!writeIntact(w.data, w.length)) return DETACHED;
+      const data = w.data;
+      if (!writeIntact(data, w.length)) return DETACHED;
       let skip = w.written;
-      const parts = w.data instanceof Uint8Array ? [w.data] : w.data;
-      for (const part of parts) {
-        if (chunks.length >= maxChunks) break;
+      const single = data instanceof Uint8Array;
+      const parts = single ? 1 : data.length;
+      for (let j = 0; j < parts && count < maxChunks; j++) {
+        const part = single ? data : (data[j] as Uint8Array);
         if (skip >= part.byteLength) {
           skip -= part.byteLength;
           continue;
         }
         const end = Math.min(part.byteLength, skip + MAX_SEND_CHUNK);
-        chunks.push(skip === 0 && end === part.byteLength ? part : part.subarray(skip, end));
+        const chunk = skip === 0 && end === part.byteLength ? part : part.subarray(skip, end);
+        if (count === 0) first = chunk;
+        else if (all === undefined) all = [first as Uint8Array, chunk];
+        else all.push(chunk);
+        count++;
         skip = 0;
         // A capped view is the end of this send: the kernel must take it whole before the next
         // bytes of the same write can follow.
-        if (end < part.byteLength) return chunks.length === 1 ? (chunks[0] as Uint8Array) : chunks;
+        if (end < part.byteLength) return all ?? first;
       }
     }
-    if (chunks.length === 0) return undefined;
-    return chunks.length === 1 ? chunks[0] : chunks;
+    return all ?? first;
   }
 }
