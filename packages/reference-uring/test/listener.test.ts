@@ -2,7 +2,7 @@
 // its effects: slots handed from a closed listener to new connections, close while accepting.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { echoHandler, netConnect, readAll, until, usingLoop, watchdog } from '@iolease/conformance';
 import type { Channel } from '@iolease/interfaces';
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createEventLoop } from '../src/index.ts';
 import type { UringListener } from '../src/listener.ts';
 
-const ECANCELED = 125;
+const { ECANCELED } = constants.errno;
 
 describe('the io_uring listener', () => {
   it('LIFE-21 a Unix listener removes its socket file on close, but not a file or socket put at the path since', async () => {
