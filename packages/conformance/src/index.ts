@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { validateInteger } from '@iolease/interfaces';
 import { describe } from 'vitest';
 import { type BackendUnderTest, makeKit } from './kit.js';
 import { adversarialSuite } from './suites/adversarial.js';
@@ -48,7 +49,10 @@ export function runConformance(backend: BackendUnderTest): void {
   // The kit's own time limit, whatever the host's `testTimeout`: longer than any test's watchdogs
   // and the loop's close after them, so a stuck backend fails with the rule and the state those
   // name, never on the runner's bare timeout.
-  const timeout = backend.testTimeoutMs ?? KIT_TEST_TIMEOUT_MS;
+  const timeout =
+    backend.testTimeoutMs === undefined
+      ? KIT_TEST_TIMEOUT_MS
+      : validateInteger('backend.testTimeoutMs', backend.testTimeoutMs, 1, 2 ** 31 - 1);
   describe(`conformance: ${backend.name}`, { timeout }, () => {
     contractSuite(kit);
     echoSuite(kit);
