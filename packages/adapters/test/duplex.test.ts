@@ -1,33 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import net from 'node:net';
-import { readAll, until, watchdog } from '@iolease/conformance';
-import type { Channel } from '@iolease/interfaces';
+import { connectToNetPeer, readAll, until } from '@iolease/conformance';
 import { describe, expect, it } from 'vitest';
 import { ChannelDuplex } from '../src/index.ts';
 import { backends, withBackend } from './backends.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** A loop channel connected to a plain node:net peer. */
-async function pair(loop: { connect(o: { port: number }): Promise<Channel> }) {
-  const server = net.createServer({ allowHalfOpen: true });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const channel = await watchdog(
-    loop.connect({ port: (server.address() as net.AddressInfo).port }),
-    10_000,
-    'a connect to a listening peer',
-  );
-  const [peer] = await watchdog(accepted, 10_000, 'the peer accepting the connect');
-  server.close();
-  return { channel, peer };
-}
-
 describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
   it('looks like a net.Socket: addresses, setNoDelay, setKeepAlive, address()', async () => {
     await withBackend(create, async (loop) => {
-      const { channel, peer } = await pair(loop);
+      const { channel, peer } = await connectToNetPeer(loop, undefined);
       const duplex = new ChannelDuplex(channel);
       expect(duplex.remoteAddress).toBe('127.0.0.1');
       expect(duplex.remotePort).toBe(peer.localPort);
@@ -46,7 +29,7 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
 
   it('backpressure: a paused reader stops the channel; every byte arrives once it resumes', async () => {
     await withBackend(create, async (loop) => {
-      const { channel, peer } = await pair(loop);
+      const { channel, peer } = await connectToNetPeer(loop, undefined);
       const duplex = new ChannelDuplex(channel, { allowHalfOpen: true });
       duplex.pause();
       const payload = randomBytes(4 * 1024 * 1024);
@@ -71,7 +54,7 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
 
   it('writes: the peer gets every byte in order; end() sends FIN after them; bytesWritten counts', async () => {
     await withBackend(create, async (loop) => {
-      const { channel, peer } = await pair(loop);
+      const { channel, peer } = await connectToNetPeer(loop, undefined);
       const duplex = new ChannelDuplex(channel, { allowHalfOpen: true });
       duplex.resume(); // consume the peer's end, so the stream can end and close
       const received: Buffer[] = [];
@@ -92,7 +75,7 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
 
   it('setTimeout emits timeout after idleness, and activity postpones it', async () => {
     await withBackend(create, async (loop) => {
-      const { channel, peer } = await pair(loop);
+      const { channel, peer } = await connectToNetPeer(loop, undefined);
       const duplex = new ChannelDuplex(channel);
       duplex.resume();
       const started = Date.now();
@@ -109,7 +92,7 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
 
   it('destroy(error) closes as net.Socket does: what was written before still arrives, then FIN', async () => {
     await withBackend(create, async (loop) => {
-      const { channel, peer } = await pair(loop);
+      const { channel, peer } = await connectToNetPeer(loop, undefined);
       const duplex = new ChannelDuplex(channel);
       duplex.on('error', () => {});
       const received = readAll(peer);
@@ -125,7 +108,7 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
 
   it('resetAndDestroy() resets the connection; the peer sees ECONNRESET', async () => {
     await withBackend(create, async (loop) => {
-      const { channel, peer } = await pair(loop);
+      const { channel, peer } = await connectToNetPeer(loop, undefined);
       const duplex = new ChannelDuplex(channel);
       duplex.on('error', () => {});
       const peerError = once(peer, 'error');
@@ -143,7 +126,7 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
 
   it('a peer reset reaches the stream as an error with the system code', async () => {
     await withBackend(create, async (loop) => {
-      const { channel, peer } = await pair(loop);
+      const { channel, peer } = await connectToNetPeer(loop, undefined);
       const duplex = new ChannelDuplex(channel);
       duplex.resume();
       const failed = once(duplex, 'error');
@@ -155,7 +138,7 @@ describe.each(backends)('ChannelDuplex on the %s loop', (_name, create) => {
 
   it('LIFE-5 when both directions end, data the consumer has not read yet stays readable', async () => {
     await withBackend(create, async (loop) => {
-      const { channel, peer } = await pair(loop);
+      const { channel, peer } = await connectToNetPeer(loop, undefined);
       const duplex = new ChannelDuplex(channel, { allowHalfOpen: true });
       duplex.pause();
       const payload = randomBytes(10_000);
