@@ -95,6 +95,13 @@ describe('benchmarks stay runnable', () => {
       for (const server of Object.values(scenario.summary)) {
         expect(server.roundTripsPerSecond).toBeGreaterThan(0);
         expect(server.cpuMicrosPerRoundTrip).toBeGreaterThan(0);
+        // The user/system split adds up to the CPU figure (one round: the medians are the samples).
+        expect(server.userCpuMicrosPerRoundTrip).toBeGreaterThanOrEqual(0);
+        expect(server.systemCpuMicrosPerRoundTrip).toBeGreaterThanOrEqual(0);
+        expect(server.userCpuMicrosPerRoundTrip + server.systemCpuMicrosPerRoundTrip).toBeCloseTo(
+          server.cpuMicrosPerRoundTrip,
+          6,
+        );
       }
     }
   });

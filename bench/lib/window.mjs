@@ -2,7 +2,7 @@
 // a JSON line when it closes; the server's CPU time (/proc) and syscalls (perf) are sampled at
 // those two moments, so start-up, warm-up and the drain after the window are left out.
 import { once } from 'node:events';
-import { canCountSyscalls, countSyscalls, cpuSeconds } from './proc.mjs';
+import { canCountSyscalls, countSyscalls, cpuTimes } from './proc.mjs';
 
 const syscalls = canCountSyscalls();
 
@@ -13,7 +13,8 @@ export function countsSyscalls() {
 
 /**
  * Follows `load`'s stdout and samples process `pid` over the window. Resolves once the load has
- * exited with 0: { report (its JSON line), cpu (seconds), syscalls (NaN where perf cannot count) }.
+ * exited with 0: { report (its JSON line), cpu, user and system (seconds; cpu = user + system),
+ * syscalls (NaN where perf cannot count) }.
  * Rejects with what the load printed on stderr if it exits otherwise (a failed byte check, say).
  */
 export async function measureWindow(load, pid) {
@@ -23,7 +24,7 @@ export async function measureWindow(load, pid) {
   });
   const exited = once(load, 'exit');
   let buffered = '';
-  let cpuStart = 0;
+  let start = { user: 0, system: 0 };
   let counter;
   let result;
   for await (const chunk of load.stdout) {
@@ -33,13 +34,15 @@ export async function measureWindow(load, pid) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
       if (line === 'warm') {
-        cpuStart = cpuSeconds(pid);
+        start = cpuTimes(pid);
         // The counter attaches in parallel with the window; its own start-up is not in the CPU figure.
         counter = syscalls ? countSyscalls(pid) : undefined;
       } else if (line.startsWith('{')) {
-        const cpu = cpuSeconds(pid) - cpuStart;
+        const end = cpuTimes(pid);
+        const user = end.user - start.user;
+        const system = end.system - start.system;
         const calls = counter ? await (await counter).stop() : Number.NaN;
-        result = { report: JSON.parse(line), cpu, syscalls: calls };
+        result = { report: JSON.parse(line), cpu: user + system, user, system, syscalls: calls };
       }
       newline = buffered.indexOf('\n');
     }

@@ -116,11 +116,14 @@ for (const contender of CONTENDERS) {
 }
 const contenders = CONTENDERS.filter((c) => !failed.has(c.name));
 
-function figures({ report, cpu, syscalls: calls }) {
+function figures({ report, cpu, user, system, syscalls: calls }) {
   return {
     roundTripsPerSecond: report.roundTripsPerSecond,
     megabytesPerSecond: report.megabytesPerSecond,
     cpuMicrosPerRoundTrip: (cpu * 1e6) / report.roundTrips,
+    // Where a server's CPU goes: its own code and libraries, or the kernel (TCP, io_uring, epoll).
+    userCpuMicrosPerRoundTrip: (user * 1e6) / report.roundTrips,
+    systemCpuMicrosPerRoundTrip: (system * 1e6) / report.roundTrips,
     cpuMillisPerMegabyte: (cpu * 1e3) / (report.bytes / 1e6),
     serverCpuShare: cpu / report.elapsed,
     syscallsPerThousandRoundTrips: (calls * 1000) / report.roundTrips,
@@ -131,7 +134,7 @@ function figures({ report, cpu, syscalls: calls }) {
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const METRICS = Object.keys(figures({ report: {}, cpu: 0, syscalls: 0 }));
+const METRICS = Object.keys(figures({ report: {}, cpu: 0, user: 0, system: 0, syscalls: 0 }));
 const results = [];
 for (const scenario of scenarios) {
   const args = [
@@ -196,10 +199,10 @@ for (const r of results) {
   );
   console.log(
     r.bulk
-      ? '| server | MB/s | ratio | CPU ms/MB | ratio | syscalls/1k rt | p99 µs |'
-      : '| server | round trips/s | ratio | CPU µs/rt | ratio | syscalls/1k rt | p99 µs |',
+      ? '| server | MB/s | ratio | CPU ms/MB | ratio | user µs/rt | system µs/rt | syscalls/1k rt | p99 µs |'
+      : '| server | round trips/s | ratio | CPU µs/rt | ratio | user µs/rt | system µs/rt | syscalls/1k rt | p99 µs |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, s] of Object.entries(r.summary)) {
     const q = ratios?.[name] ?? {};
     const [rate, cost] = r.bulk
@@ -207,6 +210,7 @@ for (const r of results) {
       : ['roundTripsPerSecond', 'cpuMicrosPerRoundTrip'];
     console.log(
       `| ${name} | ${s[rate].toFixed(r.bulk ? 1 : 0)} | ${x(q[rate])} | ${s[cost].toFixed(r.bulk ? 3 : 2)} | ${x(q[cost])} | ` +
+        `${s.userCpuMicrosPerRoundTrip.toFixed(2)} | ${s.systemCpuMicrosPerRoundTrip.toFixed(2)} | ` +
         `${syscalls ? s.syscallsPerThousandRoundTrips.toFixed(0) : '–'} | ${s.p99Micros.toFixed(0)} |`,
     );
   }
