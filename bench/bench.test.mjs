@@ -47,6 +47,19 @@ describe('benchmarks stay runnable', () => {
       expect(mode.requestsPerSecond).toBeGreaterThan(0);
       expect(mode.cpuMicrosPerRequest).toBeGreaterThan(0);
     }
+    // Ratios pair servers within a round; with one round they are the ratios of the samples.
+    expect(report.ratios.plain).toEqual({ requestsPerSecond: 1, cpuMicrosPerRequest: 1 });
+    for (const mode of ['net', 'uring']) {
+      const { summary } = report;
+      expect(report.ratios[mode].requestsPerSecond).toBeCloseTo(
+        summary[mode].requestsPerSecond / summary.plain.requestsPerSecond,
+        9,
+      );
+      expect(report.ratios[mode].cpuMicrosPerRequest).toBeCloseTo(
+        summary[mode].cpuMicrosPerRequest / summary.plain.cpuMicrosPerRequest,
+        9,
+      );
+    }
   });
 
   // Debian's wrk and h2load (nghttp2-client) are the loads; CI installs both.
