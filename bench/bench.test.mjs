@@ -144,6 +144,27 @@ describe('benchmarks stay runnable', () => {
     }
   });
 
+  it("LEASE-2 WRITE-7 suite/uring-echo.mjs releaseAtOnce=true passes the C load's byte check under pool pressure", async () => {
+    // Each lease released right after its write: the pool's pins hold its buffer until the write
+    // completes. With 8 × 512 B buffers in all, reads wait for those buffers constantly.
+    const { startProgram } = await import('./lib/server.mjs');
+    const { cProgram } = await import('./lib/c.mjs');
+    const pool = 'sizeClasses=[{"size":512,"count":8}]';
+    const server = await startProgram(process.execPath, [
+      join(here, 'suite/uring-echo.mjs'),
+      '0',
+      pool,
+      'releaseAtOnce=true',
+    ]);
+    try {
+      const args = '--check --connections 16 --size 4096 --depth 4 --warmup 0 --seconds 1 --seed 3'.split(' ');
+      const { stdout } = await run(cProgram('load'), ['--port', String(server.port), ...args]);
+      expect(JSON.parse(stdout.trim().split('\n').at(-1)).roundTrips).toBeGreaterThan(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('multicore/run.mjs measures every server and how connections spread over two loops', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'iolease-bench-')), 'multicore.json');
     const args = ['--seconds', '0.3', '--rounds', '1', '--connections', '8', '--json', out];

@@ -28,10 +28,19 @@ export class WritePins {
   /** Per class, per buffer: the pending writes that send from it. */
   readonly #pins: Int32Array[];
   /**
-   * Per pinned buffer, as `(classIndex << 16) | bufferId`: the releases that wait for its pins.
-   * One, or several where a buffer holds several leases (incremental buffers, POOL-4).
+   * Per class, per buffer: the length + 1 of the release that waits for the buffer's pins, 0 for
+   * none. Typed arrays, not a map of records: echo code that releases a lease right after writing
+   * it defers one release per message, and a record and a map entry each time doubled the user
+   * time of such a server, most of it in garbage collection.
    */
-  readonly #waiting = new Map<number, { length: number; bytes: Uint8Array | undefined }[]>();
+  readonly #waitingLength: Int32Array[];
+  /** Per class, per buffer: the view of that waiting release, where the pool wants it back. */
+  readonly #waitingBytes: (Uint8Array | undefined)[][];
+  /**
+   * Per buffer, as `(classIndex << 16) | bufferId`: the releases that wait behind the first, where a
+   * buffer holds several leases (incremental buffers, POOL-4).
+   */
+  readonly #waitingMore = new Map<number, { length: number; bytes: Uint8Array | undefined }[]>();
 
   /**
    * @param counts - each class's buffer count
@@ -41,6 +50,8 @@ export class WritePins {
     this.#give = options.give;
     this.#onFirstDeferredRelease = options.onFirstDeferredRelease;
     this.#pins = counts.map((n) => new Int32Array(n));
+    this.#waitingLength = counts.map((n) => new Int32Array(n));
+    this.#waitingBytes = counts.map((n) => new Array<Uint8Array | undefined>(n).fill(undefined));
   }
 
   /**
@@ -96,11 +107,19 @@ export class WritePins {
       const counts = this.#pins[cls] as Int32Array;
       const left = (counts[bid] as number) - 1;
       counts[bid] = left;
-      if (left > 0 || this.#waiting.size === 0) continue;
-      const releases = this.#waiting.get(pin);
-      if (releases === undefined) continue;
-      this.#waiting.delete(pin);
-      for (const r of releases) this.#give(cls, bid, r.length, r.bytes);
+      if (left > 0) continue;
+      const lengths = this.#waitingLength[cls] as Int32Array;
+      const waiting = lengths[bid] as number;
+      if (waiting === 0) continue;
+      // Cleared before giving: a give may pin and defer on this buffer again.
+      lengths[bid] = 0;
+      const views = this.#waitingBytes[cls] as (Uint8Array | undefined)[];
+      const bytes = views[bid];
+      views[bid] = undefined;
+      const more = this.#waitingMore.size === 0 ? undefined : this.#waitingMore.get(pin);
+      if (more !== undefined) this.#waitingMore.delete(pin);
+      this.#give(cls, bid, waiting - 1, bytes);
+      if (more !== undefined) for (const r of more) this.#give(cls, bid, r.length, r.bytes);
     }
   }
 
@@ -112,10 +131,16 @@ export class WritePins {
    */
   deferIfPinned(classIndex: number, bufferId: number, length: number, bytes?: Uint8Array): boolean {
     if (((this.#pins[classIndex] as Int32Array)[bufferId] as number) === 0) return false;
-    const pin = (classIndex << 16) | bufferId;
-    const releases = this.#waiting.get(pin);
-    if (releases === undefined) this.#waiting.set(pin, [{ length, bytes }]);
-    else releases.push({ length, bytes });
+    const lengths = this.#waitingLength[classIndex] as Int32Array;
+    if (lengths[bufferId] === 0) {
+      lengths[bufferId] = length + 1;
+      (this.#waitingBytes[classIndex] as (Uint8Array | undefined)[])[bufferId] = bytes;
+    } else {
+      const pin = (classIndex << 16) | bufferId;
+      const releases = this.#waitingMore.get(pin);
+      if (releases === undefined) this.#waitingMore.set(pin, [{ length, bytes }]);
+      else releases.push({ length, bytes });
+    }
     const report = this.#onFirstDeferredRelease;
     this.#onFirstDeferredRelease = undefined;
     report?.();

@@ -195,6 +195,61 @@ describe('WritePins', () => {
     expect(given).toEqual([[0, 2, 42]]);
     expect(pins.deferIfPinned(0, 2, 1)).toBe(false);
   });
+
+  it('LEASE-10 POOL-4 several releases of one buffer wait together, and come back in order with their views', () => {
+    const memory = new ArrayBuffer(100);
+    const given: [number, number, number, Uint8Array | undefined][] = [];
+    const pins = new WritePins([1, 2], { give: (c, b, n, bytes) => given.push([c, b, n, bytes]) });
+    pins.track(memory, 1, 1);
+    const write = pins.pin(new Uint8Array(memory, 0, 30)) as number[];
+    // Three leases of one incremental buffer, released while the write sends it.
+    const views = [new Uint8Array(memory, 0, 10), new Uint8Array(memory, 10, 20), undefined];
+    expect(pins.deferIfPinned(1, 1, 10, views[0])).toBe(true);
+    expect(pins.deferIfPinned(1, 1, 20, views[1])).toBe(true);
+    expect(pins.deferIfPinned(1, 1, 5)).toBe(true);
+    pins.unpin(write);
+    expect(given).toEqual([
+      [1, 1, 10, views[0]],
+      [1, 1, 20, views[1]],
+      [1, 1, 5, undefined],
+    ]);
+    // Nothing waits any more: a later write and release of the buffer start afresh.
+    const again = pins.pin(new Uint8Array(memory, 0, 1)) as number[];
+    expect(pins.deferIfPinned(1, 1, 7)).toBe(true);
+    pins.unpin(again);
+    expect(given.at(-1)).toEqual([1, 1, 7, undefined]);
+    expect(given).toHaveLength(4);
+  });
+
+  it('LEASE-10 a buffer pinned and released again while its waiting releases are given back waits anew', () => {
+    const memory = new ArrayBuffer(64);
+    const given: number[] = [];
+    let pins: WritePins;
+    let next: number[] | undefined;
+    pins = new WritePins([1], {
+      // As a pool's give: a buffer still pinned keeps its release waiting.
+      give: (c, b, n) => {
+        if (pins.deferIfPinned(c, b, n)) return;
+        given.push(n);
+        // The first give leads to a new write of the same buffer and a release under it.
+        if (n === 1) {
+          next = pins.pin(new Uint8Array(memory, 0, 8));
+          expect(pins.deferIfPinned(0, 0, 3)).toBe(true);
+        }
+      },
+    });
+    pins.track(memory, 0, 0);
+    const write = pins.pin(new Uint8Array(memory)) as number[];
+    pins.deferIfPinned(0, 0, 1);
+    pins.deferIfPinned(0, 0, 2);
+    pins.unpin(write);
+    // The first release went back; the new write pinned the buffer before the second did, so the
+    // second waits for that write too, behind the release made under it.
+    expect(given).toEqual([1]);
+    expect(next).toBeDefined();
+    pins.unpin(next as number[]);
+    expect(given).toEqual([1, 3, 2]);
+  });
 });
 
 describe('listeners that throw', () => {

@@ -202,9 +202,10 @@ export class UringBufferPool implements BufferPool {
 
   /** A lease came back (LEASE-3): queue its buffer for the kernel and wake a waiter (PRESS-3). */
   give(index: number, bid: number, length: number, bytes?: Uint8Array): void {
-    // Released while a write still sends it: the buffer returns when that write completes.
-    if (this.pins.deferIfPinned(index, bid, length, bytes)) return;
     const c = this.#classes[index] as ClassState;
+    // Released while a write still sends it: the buffer returns when that write completes. Only
+    // an incremental buffer's piece needs its view then; holding others' would only feed the GC.
+    if (this.pins.deferIfPinned(index, bid, length, c.pieces === undefined ? undefined : bytes)) return;
     if (c.pieces !== undefined) {
       this.#givePiece(index, c, c.pieces, bid, length, bytes);
       return;
