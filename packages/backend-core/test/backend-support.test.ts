@@ -224,9 +224,8 @@ describe('WritePins', () => {
   it('LEASE-10 a buffer pinned and released again while its waiting releases are given back waits anew', () => {
     const memory = new ArrayBuffer(64);
     const given: number[] = [];
-    let pins: WritePins;
     let next: number[] | undefined;
-    pins = new WritePins([1], {
+    const pins: WritePins = new WritePins([1], {
       // As a pool's give: a buffer still pinned keeps its release waiting.
       give: (c, b, n) => {
         if (pins.deferIfPinned(c, b, n)) return;
